@@ -1,0 +1,4 @@
+export { type IsolatedBucket, isolatedBucket } from './bucket.ts';
+export { type Infra, infra } from './infra.ts';
+export { type IsolatedRedis, isolatedRedis, uniqueName } from './redis.ts';
+export { waitFor } from './wait.ts';
