@@ -50,6 +50,9 @@ install_system_tools() {
   local missing=()
   command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # The compose file is validated by `docker compose config`; without the v2 plugin, Debian's
+  # docker-compose validates the same Compose Specification file.
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "reelay: installing ${missing[*]} with apt-get" >&2
@@ -58,5 +61,13 @@ install_system_tools() {
   else
     echo "reelay: the tests need ${missing[*]}; install them (e.g. apt-get install ${missing[*]})" >&2
     exit 1
+  fi
+}
+
+compose_config_check() {
+  if docker compose version >/dev/null 2>&1; then
+    docker compose config -q
+  else
+    docker-compose config -q
   fi
 }

@@ -15,6 +15,8 @@ export interface RedisServerOptions {
   binary?: string;
   /** Where redis-server's own log goes. @defaultValue '' (its stdout, which we discard) */
   logfile?: string;
+  /** Extra `--name value` arguments after redis.conf (tests use it to start a misconfigured Redis). */
+  extraArgs?: string[];
 }
 
 export interface RedisServer {
@@ -42,7 +44,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const port = options.port ?? (await freePort());
   mkdirSync(options.dir, { recursive: true });
   const args = [REDIS_CONF, '--port', String(port), '--bind', '127.0.0.1', '--dir', options.dir];
-  args.push('--logfile', options.logfile ?? '', '--daemonize', 'no');
+  args.push('--logfile', options.logfile ?? '', '--daemonize', 'no', ...(options.extraArgs ?? []));
   const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -42,6 +42,11 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
     region: 'us-east-1',
-    stop: () => server.close(),
+    async stop() {
+      const closed = server.close();
+      // Clients keep sockets alive; close() alone would wait for them to time out.
+      server.httpServer?.closeAllConnections();
+      await closed;
+    },
   };
 }

@@ -16,8 +16,9 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     options.logger ?? createLogger({ service: 'api', level: env.LOG_LEVEL, pretty: env.LOG_PRETTY });
   const redis = createRedis(env.REDIS_URL, 'producer');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
-  // Not awaited on purpose: the api boots while Redis is away and answers 503 on /readyz until it is back.
-  redis.connect().catch(() => {});
+  // A failed first connect does not stop the boot: the api answers 503 on /readyz until Redis is back
+  // (ioredis keeps reconnecting), so an orchestrator can start api and Redis in any order.
+  await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'redis not reachable yet'));
   const s3 = createS3({
     endpoint: env.S3_ENDPOINT,
     region: env.S3_REGION,

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { createS3, ensureBucket } from '@reelay/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S3Server, startS3Server } from './s3-server.ts';
+
+// The embedded server must speak enough of S3 for Reelay's real client code: buckets, objects and
+// multipart uploads, with the SDK's signatures.
+describe('embedded S3 server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reelay-s3-'));
+  let server: S3Server;
+  beforeAll(async () => {
+    server = await startS3Server({ dir, buckets: ['preset-bucket'] });
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates buckets idempotently and round-trips objects', async () => {
+    const s3 = createS3(server);
+    await ensureBucket(s3, 'preset-bucket');
+    await ensureBucket(s3, 'new-bucket');
+    await ensureBucket(s3, 'new-bucket');
+    await s3.send(new PutObjectCommand({ Bucket: 'new-bucket', Key: 'a/b.txt', Body: 'hello' }));
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'new-bucket', Key: 'a/b.txt' }));
+    expect(await object.Body?.transformToString()).toBe('hello');
+  });
+
+  it('completes a multipart upload', async () => {
+    const s3 = createS3(server);
+    const part = Buffer.alloc(5 * 1024 * 1024, 7);
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'preset-bucket', Key: 'big' }),
+    );
+    const parts = [];
+    for (const PartNumber of [1, 2]) {
+      const { ETag } = await s3.send(
+        new UploadPartCommand({ Bucket: 'preset-bucket', Key: 'big', UploadId, PartNumber, Body: part }),
+      );
+      parts.push({ ETag, PartNumber });
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'preset-bucket',
+        Key: 'big',
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'preset-bucket', Key: 'big' }));
+    expect(object.ContentLength).toBe(2 * part.length);
+  });
+});
