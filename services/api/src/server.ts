@@ -32,7 +32,6 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     // Clients behind a proxy keep connections open; shorter than a typical LB idle timeout (60 s).
     keepAliveTimeout: 65_000,
     requestTimeout: 120_000,
-    disableRequestLogging: false,
   });
   await server.register(app, { redis, s3, bucket: env.S3_BUCKET });
   const url = await server.listen({ host: env.API_HOST, port: env.API_PORT });

@@ -16,7 +16,12 @@ export function spawnNode(name: string, entry: string, env: Record<string, strin
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops the children in
+    // order (api and worker before the simulator and storage) instead of all at once.
+    detached: true,
   });
+  // If the launcher itself goes away, do not leave orphans holding the ports.
+  process.once('exit', () => child.kill('SIGTERM'));
   const color = COLORS[index % COLORS.length];
   const prefix = process.stdout.isTTY ? `\x1b[${color}m${name.padEnd(9)}|\x1b[0m ` : `${name.padEnd(9)}| `;
   for (const stream of [child.stdout, child.stderr]) {

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { redisServerAvailable, startRedisServer, startS3Server } from '@reelay/localstack';
-import { createLogger } from '@reelay/logger';
 import { type Child, spawnNode, waitHealthy } from './children.ts';
 import { loadDevstackEnv, REPO_ROOT } from './env.ts';
 
@@ -10,7 +9,8 @@ import { loadDevstackEnv, REPO_ROOT } from './env.ts';
  * loses its Redis or bucket mid-write.
  */
 const env = loadDevstackEnv();
-const log = createLogger({ service: 'up', level: env.LOG_LEVEL, pretty: true });
+// This is a CLI, not a service: its own lines go straight to the terminal, whatever LOG_LEVEL says.
+const say = (line: string) => process.stdout.write(`up       | ${line}\n`);
 const stops: Array<() => Promise<unknown>> = [];
 const children: Child[] = [];
 let stopping = false;
@@ -18,10 +18,11 @@ let stopping = false;
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    log.info('stopping the stack');
+    say('stopping the stack');
     for (const child of [...children].reverse()) await child.stop();
-    for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
-    log.info('stack stopped');
+    for (const stop of stops.reverse())
+      await stop().catch((err: Error) => say(`stop failed: ${err.message}`));
+    say('stack stopped');
   }
   process.exit(code);
 }
@@ -129,7 +130,7 @@ try {
   for (const child of children) {
     void child.exited.then((code) => {
       if (stopping) return;
-      log.error({ process: child.name, code }, 'a process exited; stopping the stack');
+      say(`${child.name} exited (code ${code}); stopping the stack`);
       void shutdown(1);
     });
   }
@@ -149,6 +150,6 @@ try {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } catch (error) {
-  log.error(`could not start the stack: ${(error as Error).message}`);
+  say(`could not start the stack: ${(error as Error).message}`);
   await shutdown(1);
 }

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 
 /** The worker's own small HTTP server: liveness and readiness for orchestrators, nothing else. */
 export function healthServer(redis: Redis, logger: FastifyInstance['log']): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  // Probes arrive every few seconds: log only what goes wrong, not each request.
+  const app = Fastify({ loggerInstance: logger.child({ scope: 'health' }, { level: 'warn' }) });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const ok = redis.status === 'ready';

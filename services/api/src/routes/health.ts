@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 
 /** Liveness answers without touching dependencies; readiness checks them, each with a short timeout. */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     const { redis, s3, bucket } = app.deps;
     const [redisCheck, s3Check] = await Promise.all([
       check(() => redis.ping()),
