@@ -12,6 +12,6 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    reporters: ['default', './packages/testkit/src/summary-reporter.ts'],
   },
 });
