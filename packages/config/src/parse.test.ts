@@ -47,9 +47,17 @@ describe('parseEnv', () => {
     [{ DEBUG: 'maybe' }, 'DEBUG must be true or false (also 1/0, yes/no, on/off) (got "maybe")'],
     [{ MODE: 'c' }, 'MODE must be one of a, b (got "c")'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL must be a redis:// or rediss:// URL (got "http://x")'],
-    [{ ACCOUNTS: '[{' }, 'ACCOUNTS must be valid JSON (got "[{")'],
+    [{ ACCOUNTS: '[{' }, 'ACCOUNTS must be valid JSON (value not shown)'],
   ])('names the variable and what it expects: %o', (input, message) => {
     expect(() => parseEnv(schema, input)).toThrow(new ConfigError(`invalid configuration: ${message}`));
+  });
+
+  it('says a required variable is missing, and never echoes values that may hold secrets', () => {
+    const strict = z.object({ NEEDED: z.string(), S3_SECRET_ACCESS_KEY: env.int(0) });
+    expect(() => parseEnv(strict, {})).toThrow('NEEDED is required but not set');
+    expect(() => parseEnv(strict, { NEEDED: 'x', S3_SECRET_ACCESS_KEY: 'hunter2' })).toThrow(
+      'S3_SECRET_ACCESS_KEY must be a whole number (value not shown)',
+    );
   });
 
   it('reports every problem on one line', () => {

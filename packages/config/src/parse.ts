@@ -29,9 +29,15 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env = process.en
 function describe(issue: z.core.$ZodIssue, input: Env): string {
   const name = String(issue.path[0] ?? '(environment)');
   const got = input[name];
-  const shown = got === undefined ? 'it is not set' : `got ${JSON.stringify(truncate(got))}`;
-  return `${name} ${issue.message} (${shown})`;
+  if (got === undefined) return `${name} is required but not set`;
+  // Inside a JSON value: say where, e.g. "PROVIDER_ACCOUNTS entry 0.apiKey: ...".
+  const where = issue.path.length > 1 ? ` entry ${issue.path.slice(1).join('.')}:` : '';
+  // Never echo values that may hold credentials into logs.
+  const shown = SECRET.test(name) ? 'value not shown' : `got ${JSON.stringify(truncate(got))}`;
+  return `${name}${where} ${issue.message} (${shown})`;
 }
+
+const SECRET = /KEY|SECRET|PASSWORD|TOKEN|ACCOUNTS|CREDENTIAL/i;
 
 function truncate(value: string): string {
   return value.length > 60 ? `${value.slice(0, 57)}...` : value;

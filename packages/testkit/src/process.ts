@@ -17,11 +17,18 @@ export interface NodeProcess {
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs one of our TypeScript entry points (path relative to the repo root) as a real process. */
-export function runNode(entry: string, env: Record<string, string | undefined> = {}): NodeProcess {
+/**
+ * Runs one of our TypeScript entry points (path relative to the repo root) as a real process, with
+ * `args` as its command-line arguments (for CLIs such as the api's admin command).
+ */
+export function runNode(
+  entry: string,
+  env: Record<string, string | undefined> = {},
+  args: readonly string[] = [],
+): NodeProcess {
   const child = spawn(
     process.execPath,
-    ['--disable-warning=ExperimentalWarning', resolve(REPO_ROOT, entry)],
+    ['--disable-warning=ExperimentalWarning', resolve(REPO_ROOT, entry), ...args],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_PRETTY: 'false', ...env },

@@ -1,12 +1,32 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import swagger from '@fastify/swagger';
+import type { EventHub, VideoStore } from '@reelay/jobs';
+import type { Catalog } from '@reelay/providers';
+import type { ApiKeyStore } from '@reelay/tenants';
+import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import { adminRoutes } from './admin/routes.ts';
+import { errorHandling } from './plugins/errors.ts';
+import { multipartBodies } from './plugins/multipart.ts';
 import { healthRoutes } from './routes/health.ts';
+import { videoRoutes } from './videos/routes.ts';
 
 export interface AppDeps {
   redis: Redis;
   s3: S3Client;
   bucket: string;
+  store: VideoStore;
+  queue: Queue;
+  catalog: Catalog;
+  apiKeys: ApiKeyStore;
+  events: EventHub;
+  contentDelivery: 'stream' | 'redirect';
+  presignTtlSeconds: number;
+  maxUploadBytes: number;
+  /** Wall-clock budget of every job, from its creation. */
+  jobDeadlineMs: number;
 }
 
 declare module 'fastify' {
@@ -15,8 +35,36 @@ declare module 'fastify' {
   }
 }
 
-/** The api as a plugin: shared services as decorators, then routes. server.ts owns listen and close. */
+/**
+ * The api as a plugin: shared services as decorators, then cross-cutting plugins, then routes.
+ * server.ts owns the Fastify instance, listen and close; tests build the same thing.
+ */
 export async function app(instance: FastifyInstance, deps: AppDeps): Promise<void> {
   instance.decorate('deps', deps);
+  instance.setValidatorCompiler(validatorCompiler);
+  instance.setSerializerCompiler(serializerCompiler);
+  errorHandling(instance);
+  await instance.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Reelay',
+        version: '0.1.0',
+        description:
+          'The OpenAI Videos wire (/v1/videos) served by a durable job queue. Reelay fields live under `reelay` in each video object.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  // Fastify parses text/plain bodies by default; a create sent as text would then fail validation as
+  // "expected object" (400) instead of being refused for its content type (415) like any other type.
+  instance.removeContentTypeParser('text/plain');
+  await multipartBodies(instance, { maxUploadBytes: deps.maxUploadBytes });
+
   await instance.register(healthRoutes);
+  instance.get('/openapi.json', { schema: { hide: true } }, async () => instance.swagger());
+  await instance.register(videoRoutes, { prefix: '/v1', flavor: 'openai' });
+  await instance.register(videoRoutes, { prefix: '/newapi/v1', flavor: 'newapi' });
+  await instance.register(adminRoutes, { prefix: '/admin' });
 }

@@ -1,9 +1,13 @@
+import { createRenderQueue, EventHub, VideoStore } from '@reelay/jobs';
 import { createLogger, type Logger } from '@reelay/logger';
+import { Catalog } from '@reelay/providers';
 import { createRedis } from '@reelay/redis';
 import { createS3 } from '@reelay/storage';
+import { ApiKeyStore } from '@reelay/tenants';
 import Fastify from 'fastify';
 import { app } from './app.ts';
 import type { ApiEnv } from './env.ts';
+import { frameworkErrors } from './plugins/errors.ts';
 
 export interface RunningApi {
   url: string;
@@ -19,6 +23,9 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
   // A failed first connect does not stop the boot: the api answers 503 on /readyz until Redis is back
   // (ioredis keeps reconnecting), so an orchestrator can start api and Redis in any order.
   await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'redis not reachable yet'));
+  // Pub/sub needs a connection of its own; it may wait for Redis like a worker does.
+  const subscriber = createRedis(env.REDIS_URL, 'worker');
+  subscriber.on('error', () => {});
   const s3 = createS3({
     endpoint: env.S3_ENDPOINT,
     region: env.S3_REGION,
@@ -26,20 +33,39 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     secretAccessKey: env.S3_SECRET_ACCESS_KEY,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
   });
+  const queue = createRenderQueue(redis, env.REDIS_PREFIX);
+  queue.on('error', (err) => logger.warn({ err: err.message }, 'queue connection problem'));
 
   const server = Fastify({
     loggerInstance: logger,
-    // Clients behind a proxy keep connections open; shorter than a typical LB idle timeout (60 s).
+    frameworkErrors,
+    bodyLimit: env.API_BODY_LIMIT_BYTES,
+    // Clients behind a proxy keep connections open; longer than a typical LB idle timeout (60 s).
     keepAliveTimeout: 65_000,
     requestTimeout: 120_000,
   });
-  await server.register(app, { redis, s3, bucket: env.S3_BUCKET });
+  await server.register(app, {
+    redis,
+    s3,
+    bucket: env.S3_BUCKET,
+    store: new VideoStore(redis, env.REDIS_PREFIX, env.IDEMPOTENCY_TTL_S * 1000),
+    queue,
+    catalog: new Catalog(env.PROVIDER_ACCOUNTS),
+    apiKeys: new ApiKeyStore(redis, env.REDIS_PREFIX, env.API_KEY_CACHE_MS),
+    events: new EventHub(subscriber),
+    contentDelivery: env.CONTENT_DELIVERY,
+    presignTtlSeconds: env.PRESIGN_TTL_S,
+    maxUploadBytes: env.API_MAX_UPLOAD_BYTES,
+    jobDeadlineMs: env.JOB_DEADLINE_MS,
+  });
   const url = await server.listen({ host: env.API_HOST, port: env.API_PORT });
 
   return {
     url,
     async close() {
       await server.close();
+      await queue.close();
+      subscriber.disconnect();
       redis.disconnect();
       s3.destroy();
     },

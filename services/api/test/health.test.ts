@@ -2,6 +2,7 @@ import { type IsolatedBucket, infra, isolatedBucket } from '@reelay/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiEnvSchema } from '../src/env.ts';
 import { type RunningApi, startApi } from '../src/server.ts';
+import { TEST_ACCOUNTS } from './harness.ts';
 
 describe('api health', () => {
   let bucket: IsolatedBucket;
@@ -14,6 +15,7 @@ describe('api health', () => {
       API_HOST: '127.0.0.1',
       API_PORT: '0',
       LOG_LEVEL: 'silent',
+      PROVIDER_ACCOUNTS: JSON.stringify(TEST_ACCOUNTS),
     });
     api = await startApi(env);
   });
@@ -42,6 +44,7 @@ describe('api health', () => {
       API_HOST: '127.0.0.1',
       API_PORT: '0',
       LOG_LEVEL: 'silent',
+      PROVIDER_ACCOUNTS: JSON.stringify(TEST_ACCOUNTS),
     });
     const other = await startApi(env);
     try {

@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { redisServerAvailable, startRedisServer, startS3Server } from '@reelay/localstack';
 import { type Child, spawnNode, waitHealthy } from './children.ts';
+import { devApiKey } from './dev-key.ts';
 import { loadDevstackEnv, REPO_ROOT } from './env.ts';
 
 /**
@@ -30,6 +32,7 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
+  mkdirSync(env.REELAY_DATA_DIR, { recursive: true });
   // Redis: given, else a private AOF + noeviction server under .data/redis, else the machine's default.
   let redisUrl: string;
   let redisNote: string;
@@ -70,6 +73,7 @@ try {
     };
     s3Note = `embedded s3rver, data under ${dir}`;
   }
+  const apiKey = await devApiKey(redisUrl, 'reelay', resolve(env.REELAY_DATA_DIR, 'dev-api-key'));
   const common = {
     REDIS_URL: redisUrl,
     ...s3,
@@ -117,7 +121,7 @@ try {
   const api = spawnNode(
     'api',
     resolve(REPO_ROOT, 'services/api/src/main.ts'),
-    { ...common, API_HOST: '127.0.0.1', API_PORT: String(env.API_PORT) },
+    { ...common, API_HOST: '127.0.0.1', API_PORT: String(env.API_PORT), PROVIDER_ACCOUNTS: providerAccounts },
     children.length,
   );
   children.push(api);
@@ -138,7 +142,8 @@ try {
   const lines = [
     '',
     'Reelay is up:',
-    `  api          ${apiUrl}  (health: ${apiUrl}/healthz)`,
+    `  api          ${apiUrl}/v1  (health: ${apiUrl}/healthz, gateway flavor: ${apiUrl}/newapi/v1)`,
+    `  api key      ${apiKey}  (tenant dev, scopes videos + admin; saved in ${resolve(env.REELAY_DATA_DIR, 'dev-api-key')})`,
     `  worker       ${workerUrl}/healthz`,
     `  redis        ${redisUrl}  (${redisNote})`,
     `  s3           ${s3.S3_ENDPOINT}  bucket ${env.S3_BUCKET}  (${s3Note})`,

@@ -1,3 +1,4 @@
+import { imageInfo } from '@reelay/media';
 import type { RequestBody, UploadedFile } from './body.ts';
 import {
   DEFAULT_MODEL,
@@ -14,7 +15,6 @@ import {
 } from './catalog.ts';
 import { type Directives, parseDirectives } from './directives.ts';
 import { invalid, type SimError } from './errors.ts';
-import { imageInfo } from './images.ts';
 
 // Validation of create and remix parameters, worded like OpenAI's 400s and always naming the `param`,
 // so a client (or a test) can tell exactly which field was rejected. Unknown extra fields are ignored,

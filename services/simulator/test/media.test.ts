@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { imageInfo } from '@reelay/media';
 import { describe, expect, it } from 'vitest';
 import { SECONDS, SIZES, SIZES_BY_MODEL } from '../src/catalog.ts';
-import { imageInfo } from '../src/images.ts';
 import { FIXTURES_DIR } from '../src/media.ts';
 import { paddedMp4, parseRange } from '../src/padding.ts';
 import { client, finishedJob, probeBytes, useSimulator } from './helpers.ts';

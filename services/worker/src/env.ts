@@ -1,4 +1,5 @@
 import { env, loadConfig } from '@reelay/config';
+import { accountsSchema } from '@reelay/providers';
 import { z } from 'zod';
 
 /** Every variable the worker reads. This is the only place it reads `process.env`. */
@@ -8,6 +9,17 @@ export const workerEnvSchema = z.object({
   ...env.s3Section,
   WORKER_HEALTH_HOST: env.text('0.0.0.0'),
   WORKER_HEALTH_PORT: env.port(8081),
+  PROVIDER_ACCOUNTS: env.json(accountsSchema),
+  /** Steps run at once per process. Steps are short I/O; a render in flight holds none. */
+  WORKER_CONCURRENCY: env.int(64, 1, 10_000),
+  /** A dead worker's job is taken over after about this long. */
+  WORKER_LOCK_MS: env.int(30_000, 1_000),
+  /** A provider concurrency slot whose holder stopped renewing it comes back after this long. */
+  SLOT_LEASE_MS: env.int(120_000, 5_000),
+  /** Polling bounds per job, and the first poll of a kind of render never seen before. */
+  POLL_MIN_MS: env.int(500, 10),
+  POLL_MAX_MS: env.int(30_000, 100),
+  POLL_COLD_START_MS: env.int(2_000, 10),
   SHUTDOWN_TIMEOUT_MS: env.int(30_000, 0),
 });
 

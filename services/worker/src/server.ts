@@ -1,5 +1,10 @@
+import { VideoStore } from '@reelay/jobs';
+import { ProviderLimits } from '@reelay/limits';
 import { createLogger, type Logger } from '@reelay/logger';
+import { createRenderWorker, type LimitsPort, RenderHistory, RenderPipeline } from '@reelay/pipeline';
+import { createAdapter, type ProviderAdapter } from '@reelay/providers';
 import { assertNoEviction, createRedis } from '@reelay/redis';
+import { createS3 } from '@reelay/storage';
 import type { WorkerEnv } from './env.ts';
 import { healthServer } from './health.ts';
 
@@ -9,8 +14,9 @@ export interface RunningWorker {
 }
 
 /**
- * Connects to Redis, refuses an evicting Redis (BullMQ would lose jobs), and serves health. Throws
- * EvictionPolicyError for main.ts to turn into one line.
+ * Connects to Redis (refusing an evicting one: BullMQ would lose jobs), wires the providers, limits and
+ * storage into the render pipeline, and runs it. Throws EvictionPolicyError for main.ts to turn into
+ * one line.
  */
 export async function startWorker(env: WorkerEnv, options: { logger?: Logger } = {}): Promise<RunningWorker> {
   const logger =
@@ -24,15 +30,77 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
     redis.disconnect();
     throw error;
   }
+  const s3 = createS3({
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    accessKeyId: env.S3_ACCESS_KEY_ID,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  });
+
+  const accounts = env.PROVIDER_ACCOUNTS;
+  const adapters = new Map<string, ProviderAdapter>(
+    accounts.map((account) => [account.id, createAdapter(account)]),
+  );
+  const limiter = new ProviderLimits(redis, env.REDIS_PREFIX, accounts, { leaseMs: env.SLOT_LEASE_MS });
+  const limits: LimitsPort = {
+    async pick(ids, holder) {
+      const result = await limiter.pick(
+        accounts.filter((a) => ids.includes(a.id)),
+        holder,
+      );
+      return result.ok ? { account: result.accountId } : { waitMs: result.waitMs };
+    },
+    acquire: async (account, holder) => (await limiter.acquire(account, holder)).ok,
+    release: async (account, holder) => {
+      await limiter.release(account, holder);
+    },
+    take: async (account) => {
+      const result = await limiter.take(account);
+      return result.ok ? { ok: true } : { ok: false, waitMs: result.waitMs };
+    },
+    penalize: async (account, hints) => {
+      await limiter.penalize(account, hints);
+    },
+    observe: async (account, hints) => {
+      await limiter.observe(account, hints);
+    },
+  };
+  const pipeline = new RenderPipeline({
+    store: new VideoStore(redis, env.REDIS_PREFIX),
+    redis,
+    prefix: env.REDIS_PREFIX,
+    s3,
+    bucket: env.S3_BUCKET,
+    accounts,
+    adapters,
+    limits,
+    history: new RenderHistory(redis, env.REDIS_PREFIX),
+    logger,
+    options: {
+      pollPolicy: { minMs: env.POLL_MIN_MS, maxMs: env.POLL_MAX_MS, coldStartMs: env.POLL_COLD_START_MS },
+    },
+  });
+  const worker = createRenderWorker(redis, env.REDIS_PREFIX, pipeline, logger, {
+    concurrency: env.WORKER_CONCURRENCY,
+    lockMs: env.WORKER_LOCK_MS,
+  });
+  void worker.run();
 
   const health = healthServer(redis, logger);
   const healthUrl = await health.listen({ host: env.WORKER_HEALTH_HOST, port: env.WORKER_HEALTH_PORT });
-  logger.info({ healthUrl }, 'worker ready');
+  logger.info(
+    { healthUrl, accounts: accounts.map((a) => a.id), concurrency: env.WORKER_CONCURRENCY },
+    'worker ready',
+  );
 
   return {
     healthUrl,
     async close() {
       await health.close();
+      // Lets running steps finish (each is short); delayed jobs simply wait in Redis for the next worker.
+      await worker.close();
+      s3.destroy();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

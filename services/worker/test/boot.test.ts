@@ -5,10 +5,15 @@ import { startRedisServer } from '@reelay/localstack';
 import { infra, runNode } from '@reelay/testkit';
 import { describe, expect, it } from 'vitest';
 
+const ACCOUNTS = JSON.stringify([
+  { id: 'sim', provider: 'openai-videos', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-test' },
+]);
+
 describe('worker boot', () => {
   it('starts, answers /healthz, and stops cleanly on SIGTERM', async () => {
     const worker = runNode('services/worker/src/main.ts', {
       REDIS_URL: infra().redisUrl,
+      PROVIDER_ACCOUNTS: ACCOUNTS,
       WORKER_HEALTH_HOST: '127.0.0.1',
       WORKER_HEALTH_PORT: '0',
     });
@@ -28,6 +33,7 @@ describe('worker boot', () => {
       const worker = runNode('services/worker/src/main.ts', {
         REDIS_URL: redis.url,
         WORKER_HEALTH_PORT: '0',
+        PROVIDER_ACCOUNTS: ACCOUNTS,
       });
       const { code } = await worker.exited;
       expect(code).toBe(78);
@@ -43,7 +49,10 @@ describe('worker boot', () => {
   });
 
   it('stops on a bad environment value with one clear line', async () => {
-    const worker = runNode('services/worker/src/main.ts', { WORKER_HEALTH_PORT: '-1' });
+    const worker = runNode('services/worker/src/main.ts', {
+      WORKER_HEALTH_PORT: '-1',
+      PROVIDER_ACCOUNTS: ACCOUNTS,
+    });
     const { code } = await worker.exited;
     expect(code).toBe(78);
     expect(worker.output().stderr).toBe(

@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+
+export const ROWS = ['minimal', 'reelay', 'reelay-idem'] as const;
+export type RowName = (typeof ROWS)[number];
+
+/** Where an existing S3 is, when `S3_ENDPOINT` is given. */
+export interface S3Given {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface BenchConfig {
+  connections: number;
+  /** Measured seconds per run. */
+  durationS: number;
+  /** Unmeasured seconds before each run: JIT, connection pools and Redis scripts get warm. */
+  warmupS: number;
+  /** How many times each row runs; each round reverses the previous order (A B, B A, ...). */
+  rounds: number;
+  rows: RowName[];
+  json: boolean;
+  /** `REDIS_URL`, or null to spawn a private redis-server. */
+  redisUrl: string | null;
+  /** `S3_ENDPOINT` and its credentials, or null to start the embedded S3 server. */
+  s3: S3Given | null;
+}
+
+const USAGE = `usage: ./reelay bench api-create [--connections N] [--duration S] [--warmup S] [--rounds N]
+                                  [--rows minimal,reelay,reelay-idem] [--json]
+  --connections  concurrent connections (default 64)
+  --duration     measured seconds per run (default 10), after --warmup seconds (default 3)
+  --rounds       runs per row, in alternating order; the table shows the median (default 2)
+  --rows         which rows to run (default all three)
+  --json         the figures as one JSON line on stdout (the table goes to stderr)
+env: REDIS_URL, S3_ENDPOINT (+ S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) to use existing servers;
+     BENCH_CONNECTIONS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_ROUNDS as defaults for the flags.`;
+
+/** Flags first, then `BENCH_*` variables, then defaults. The only place the bench reads `process.env`. */
+export function loadConfig(argv: string[], env: Record<string, string | undefined>): BenchConfig {
+  const values = flags(argv);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const rows = (values.rows ?? ROWS.join(',')).split(',').map((r) => r.trim());
+  for (const row of rows) {
+    if (!(ROWS as readonly string[]).includes(row)) fail(`--rows: unknown row '${row}' (${ROWS.join(', ')})`);
+  }
+  return {
+    // 64 connections is the issue's load; 10 s per run keeps a full A B A B under two minutes.
+    connections: int('connections', values.connections ?? env.BENCH_CONNECTIONS, 64, 1, 4096),
+    durationS: int('duration', values.duration ?? env.BENCH_DURATION_S, 10, 1, 600),
+    warmupS: int('warmup', values.warmup ?? env.BENCH_WARMUP_S, 3, 0, 60),
+    rounds: int('rounds', values.rounds ?? env.BENCH_ROUNDS, 2, 1, 20),
+    rows: rows as RowName[],
+    json: values.json,
+    redisUrl: env.REDIS_URL || null,
+    s3: env.S3_ENDPOINT
+      ? {
+          endpoint: env.S3_ENDPOINT,
+          region: env.S3_REGION ?? 'us-east-1',
+          accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
+        }
+      : null,
+  };
+}
+
+function flags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        connections: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        rounds: { type: 'string' },
+        rows: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+}
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(`--${name} must be an integer from ${min} to ${max} (got '${raw}')`);
+  }
+  return value;
+}
+
+function fail(message: string): never {
+  console.error(`api-create: ${message}\n${USAGE}`);
+  process.exit(2);
+}

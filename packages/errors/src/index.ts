@@ -1,0 +1,1 @@
+export { ApiError, type ApiErrorBody, type ApiErrorCode, apiErrors, toApiErrorBody } from './api.ts';

@@ -1,0 +1,18 @@
+export { EventHub } from './events.ts';
+export { newVideoId, videoIdTime } from './ids.ts';
+export { Keys } from './keys.ts';
+export {
+  bullPrefix,
+  createRenderQueue,
+  enqueueRender,
+  queuePosition,
+  RENDER_JOB,
+  RENDER_QUEUE,
+  type RenderJobData,
+  renderJobData,
+} from './queue.ts';
+export type { InputReference, VideoRecord } from './record.ts';
+export { keyHash, requestHash } from './request-hash.ts';
+export { type CreateResult, type ListOptions, type VideoEvent, VideoStore } from './store.ts';
+export { type NewVideo, newRecord, submitVideo } from './submit.ts';
+export { DELETABLE, TRANSITIONS, type TransitionName } from './transitions.ts';

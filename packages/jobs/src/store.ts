@@ -1,0 +1,169 @@
+import type { VideoStatus } from '@reelay/contracts';
+import type { Redis } from 'ioredis';
+import { Keys } from './keys.ts';
+import { fromHash, toHash, type VideoRecord } from './record.ts';
+import { type JobScripts, withScripts } from './scripts.ts';
+import { DELETABLE, TRANSITIONS, type TransitionName } from './transitions.ts';
+
+/** What the idempotency key stores: the request's fingerprint and the record as first created. */
+interface IdempotencyEntry {
+  requestHash: string;
+  record: VideoRecord;
+}
+
+export type CreateResult =
+  | { created: true; record: VideoRecord }
+  | { created: false; record: VideoRecord; requestHash: string };
+
+export interface VideoEvent {
+  id: string;
+  status: VideoStatus;
+  progress: number;
+  step: string;
+  at: number;
+}
+
+export interface ListOptions {
+  limit: number;
+  order: 'asc' | 'desc';
+  after?: string | undefined;
+}
+
+/**
+ * Video records in Redis. Creation (with its idempotency key), transitions and deletion are Lua scripts,
+ * so they are atomic across every api and worker process.
+ */
+export class VideoStore {
+  readonly keys: Keys;
+  private readonly redis: Redis & JobScripts;
+
+  /**
+   * @param idempotencyTtlMs how long an idempotency key is remembered. @defaultValue 24 h
+   */
+  private readonly idempotencyTtlMs: number;
+
+  constructor(redis: Redis, prefix: string, idempotencyTtlMs = 24 * 3600 * 1000) {
+    this.idempotencyTtlMs = idempotencyTtlMs;
+    this.redis = withScripts(redis);
+    this.keys = new Keys(prefix);
+  }
+
+  /**
+   * Stores a new record; with an idempotency key, only the first request with that key creates one and
+   * every later (or concurrent) one gets that first record back, with the fingerprint to compare.
+   */
+  async create(
+    record: VideoRecord,
+    idempotency?: { keyHash: string; requestHash: string },
+  ): Promise<CreateResult> {
+    const { tenant, id } = record;
+    const entry: IdempotencyEntry | undefined = idempotency && {
+      requestHash: idempotency.requestHash,
+      record,
+    };
+    const [created, existing] = await this.redis.reelayCreate(
+      this.keys.video(tenant, id),
+      this.keys.videos(tenant),
+      idempotency ? this.keys.idempotency(tenant, idempotency.keyHash) : '',
+      id,
+      entry ? JSON.stringify(entry) : '',
+      String(this.idempotencyTtlMs),
+      ...toHash(record),
+    );
+    if (created === 1) return { created: true, record };
+    const previous = JSON.parse(existing) as IdempotencyEntry;
+    return { created: false, record: previous.record, requestHash: previous.requestHash };
+  }
+
+  /** Undoes a create whose enqueue failed, so that a retry of the request starts clean. */
+  async discard(record: VideoRecord, idempotencyKeyHash?: string): Promise<void> {
+    const multi = this.redis.multi().del(this.keys.video(record.tenant, record.id));
+    multi.zrem(this.keys.videos(record.tenant), record.id);
+    if (idempotencyKeyHash) multi.del(this.keys.idempotency(record.tenant, idempotencyKeyHash));
+    await multi.exec();
+  }
+
+  async get(tenant: string, id: string): Promise<VideoRecord | null> {
+    return fromHash(await this.redis.hgetall(this.keys.video(tenant, id)));
+  }
+
+  /** A page of the tenant's videos by creation time, after the cursor id (exclusive). */
+  async list(tenant: string, options: ListOptions): Promise<{ records: VideoRecord[]; hasMore: boolean }> {
+    const index = this.keys.videos(tenant);
+    const count = options.limit + 1;
+    const ids =
+      options.order === 'desc'
+        ? await this.redis.zrevrangebylex(
+            index,
+            options.after ? `(${options.after}` : '+',
+            '-',
+            'LIMIT',
+            0,
+            count,
+          )
+        : await this.redis.zrangebylex(
+            index,
+            options.after ? `(${options.after}` : '-',
+            '+',
+            'LIMIT',
+            0,
+            count,
+          );
+    const page = ids.slice(0, options.limit);
+    const pipeline = this.redis.pipeline();
+    for (const id of page) pipeline.hgetall(this.keys.video(tenant, id));
+    const results = (await pipeline.exec()) ?? [];
+    const records = results
+      .map(([, hash]) => fromHash(hash as Record<string, string>))
+      .filter((r): r is VideoRecord => r !== null);
+    return { records, hasMore: ids.length > options.limit };
+  }
+
+  /**
+   * Applies a named transition (see transitions.ts) if the video's current status allows it, and
+   * publishes the new status on the video's event channel. Returns whether it applied and the status
+   * found before.
+   */
+  async transition(
+    tenant: string,
+    id: string,
+    name: TransitionName,
+    patch: Partial<VideoRecord> = {},
+  ): Promise<{ applied: boolean; previous: VideoStatus | null; record: VideoRecord | null }> {
+    const { from, to } = TRANSITIONS[name];
+    const now = Date.now();
+    const fields: Partial<VideoRecord> = { ...patch, status: to, updatedAt: now };
+    const [applied, previous] = await this.redis.reelayTransition(
+      this.keys.video(tenant, id),
+      this.keys.events(tenant, id),
+      from.join(','),
+      JSON.stringify({ id, status: to, progress: patch.progress, step: patch.step, at: now }),
+      ...toHash(fields),
+    );
+    const record = await this.get(tenant, id);
+    return { applied: applied === 1, previous: (previous || null) as VideoStatus | null, record };
+  }
+
+  /** Sets fields without a status change (step bookkeeping, webhook state); no event. */
+  async patch(tenant: string, id: string, patch: Partial<VideoRecord>): Promise<void> {
+    const key = this.keys.video(tenant, id);
+    // HSET on a missing key would resurrect a deleted video as a stub: only touch existing records.
+    await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end",
+      1,
+      key,
+      ...toHash({ ...patch, updatedAt: Date.now() }),
+    );
+  }
+
+  /** Deletes a finished video's record. Returns the status found (null when there was no such video). */
+  async delete(tenant: string, id: string): Promise<{ deleted: boolean; status: VideoStatus | null }> {
+    const [deleted, status] = await this.redis.reelayDelete(
+      this.keys.video(tenant, id),
+      this.keys.videos(tenant),
+      id,
+      DELETABLE.join(','),
+    );
+    return { deleted: deleted === 1, status: (status || null) as VideoStatus | null };
+  }
+}

@@ -1,0 +1,111 @@
+import type { CreateVideoBody } from '@reelay/contracts';
+import { ApiError } from '@reelay/errors';
+import type { Queue } from 'bullmq';
+import { newVideoId } from './ids.ts';
+import { enqueueRender } from './queue.ts';
+import type { InputReference, VideoRecord } from './record.ts';
+import { keyHash } from './request-hash.ts';
+import type { VideoStore } from './store.ts';
+
+export interface NewVideo {
+  tenant: string;
+  body: Omit<CreateVideoBody, 'input_reference'>;
+  inputReference: InputReference | null;
+  pricePerSecond: number;
+  idempotencyKey: string | null;
+  /** Set when the api already chose the id (e.g. to store an upload under it). */
+  id?: string;
+  /** Wall-clock budget of the whole job. @defaultValue 2 h */
+  deadlineMs?: number;
+  now?: number;
+}
+
+export function newRecord(input: NewVideo): VideoRecord {
+  const now = input.now ?? Date.now();
+  const { body } = input;
+  return {
+    id: input.id ?? newVideoId(now),
+    tenant: input.tenant,
+    status: 'queued',
+    progress: 0,
+    step: 'queued',
+    model: body.model,
+    size: body.size,
+    seconds: body.seconds,
+    prompt: body.prompt,
+    priority: body.priority,
+    metadata: body.metadata ?? {},
+    providerHint: body.provider ?? null,
+    provider: null,
+    providerJobId: null,
+    attempts: 0,
+    inputReference: input.inputReference,
+    outputs: [],
+    costUsd: Math.round(input.pricePerSecond * Number(body.seconds) * 10_000) / 10_000,
+    costEstimated: true,
+    webhookUrl: body.webhook_url ?? null,
+    webhookEvents: body.webhook_url
+      ? (body.webhook_events ?? ['video.completed', 'video.failed', 'video.canceled'])
+      : [],
+    webhookState: body.webhook_url ? 'pending' : 'none',
+    webhookAttempts: 0,
+    errorCode: null,
+    errorMessage: null,
+    cancelRequested: false,
+    idempotencyKey: input.idempotencyKey,
+    createdAt: now,
+    updatedAt: now,
+    completedAt: null,
+    expiresAt: null,
+    remixedFrom: null,
+    submitStartedAt: null,
+    submittedAt: null,
+    providerExtra: null,
+    deadlineAt: now + (input.deadlineMs ?? 2 * 3600 * 1000),
+    polls: 0,
+    submissions: 0,
+    stepRetries: 0,
+  };
+}
+
+/**
+ * Stores a new video and hands it to the workers, exactly once per idempotency key:
+ * - first request with a key: store, enqueue (on enqueue failure the record is removed again so a retry
+ *   starts clean, and the error surfaces as 503);
+ * - same key, same request: the original record, and the enqueue is repeated while the video is still
+ *   queued (BullMQ ignores a duplicate job id, so this only heals a lost enqueue);
+ * - same key, different request: 422.
+ */
+export async function submitVideo(
+  deps: { store: VideoStore; queue: Queue },
+  record: VideoRecord,
+  requestHash: string,
+): Promise<{ record: VideoRecord; replayed: boolean }> {
+  const idempotency = record.idempotencyKey
+    ? { keyHash: keyHash(record.idempotencyKey), requestHash }
+    : undefined;
+  const result = await deps.store.create(record, idempotency);
+  if (result.created) {
+    try {
+      await enqueueRender(deps.queue, record);
+    } catch (error) {
+      await deps.store.discard(record, idempotency?.keyHash).catch(() => {});
+      throw new ApiError(503, 'unavailable', 'The job could not be queued; retry the request.', {
+        cause: error,
+        headers: { 'retry-after': '1' },
+      });
+    }
+    return { record, replayed: false };
+  }
+  if (result.requestHash !== requestHash) {
+    throw new ApiError(
+      422,
+      'idempotency_key_reused',
+      `Idempotency-Key '${record.idempotencyKey}' was already used with a different request (video ${result.record.id}). Use a new key for a new request.`,
+      { param: 'Idempotency-Key' },
+    );
+  }
+  const current = await deps.store.get(record.tenant, result.record.id);
+  if (current?.status === 'queued') await enqueueRender(deps.queue, current);
+  return { record: result.record, replayed: true };
+}

@@ -1,0 +1,1 @@
+export { type ImageInfo, imageInfo } from './images.ts';

@@ -1,0 +1,11 @@
+export { type Estimate, RenderHistory } from './history.ts';
+export type { LimitsPort } from './ports.ts';
+export { DEFAULT_POLL_POLICY, nextPollDelay, type PollPolicy, retryDelay } from './schedule.ts';
+export {
+  DEFAULT_PIPELINE_OPTIONS,
+  type Next,
+  type PipelineDeps,
+  type PipelineOptions,
+  RenderPipeline,
+} from './steps.ts';
+export { createRenderWorker, type RenderWorkerOptions } from './worker.ts';

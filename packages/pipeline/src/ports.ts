@@ -1,0 +1,19 @@
+import type { RateLimitHints } from '@reelay/providers';
+
+/**
+ * What the pipeline needs from the global limiter (packages/limits). Holders are video ids: a slot is
+ * held while the render is at the provider, whichever worker process happens to run the job's steps.
+ */
+export interface LimitsPort {
+  /** Reserves a concurrency slot on the account with the most headroom among `accounts`. */
+  pick(accounts: readonly string[], holder: string): Promise<{ account: string } | { waitMs: number }>;
+  /** Re-takes (idempotently) the slot of a job that already has an account; also extends its lease. */
+  acquire(account: string, holder: string): Promise<boolean>;
+  release(account: string, holder: string): Promise<void>;
+  /** One request token on the account's rate budget. */
+  take(account: string): Promise<{ ok: true } | { ok: false; waitMs: number }>;
+  /** A 429: shrink and back off. */
+  penalize(account: string, hints: RateLimitHints): Promise<void>;
+  /** Rate-limit headers of a normal answer (remaining quota), so the budget never outruns the provider's. */
+  observe(account: string, hints: RateLimitHints): Promise<void>;
+}

@@ -1,0 +1,503 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { TERMINAL_STATUSES, type VideoOutput } from '@reelay/contracts';
+import type { VideoRecord, VideoStore } from '@reelay/jobs';
+import type { Logger } from '@reelay/logger';
+import {
+  type AccountConfig,
+  type PollResult,
+  type ProviderAdapter,
+  ProviderError,
+  type ProviderHandle,
+  type ResultLocator,
+} from '@reelay/providers';
+import { TruncatedStreamError, uploadStream, videoObjectKey } from '@reelay/storage';
+import type { Redis } from 'ioredis';
+import { RenderHistory } from './history.ts';
+import type { LimitsPort } from './ports.ts';
+import { DEFAULT_POLL_POLICY, nextPollDelay, type PollPolicy, retryDelay } from './schedule.ts';
+
+/** What the queue should do with the job after a step: run it again later, or nothing more. */
+export type Next = { delayMs: number; reason: string } | { done: true };
+
+export interface PipelineOptions {
+  pollPolicy: PollPolicy;
+  /** Provider submissions per job; a second only after the provider failed the first. @defaultValue 2 */
+  maxSubmissions: number;
+  /** Consecutive transient failures of one step before the job fails. @defaultValue 8 */
+  maxStepRetries: number;
+  /** Download attempts per output within one step (truncated or cut streams). @defaultValue 3 */
+  downloadAttempts: number;
+  /** A submit whose outcome is unknown is reconciled against jobs created since this long before. */
+  reconcileSkewMs: number;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+  pollPolicy: DEFAULT_POLL_POLICY,
+  maxSubmissions: 2,
+  maxStepRetries: 8,
+  downloadAttempts: 3,
+  reconcileSkewMs: 60_000,
+};
+
+export interface PipelineDeps {
+  store: VideoStore;
+  redis: Redis;
+  prefix: string;
+  s3: S3Client;
+  bucket: string;
+  accounts: readonly AccountConfig[];
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  limits: LimitsPort;
+  history: RenderHistory;
+  logger: Logger;
+  options?: Partial<PipelineOptions>;
+}
+
+const OUTPUT_FILES = {
+  video: { file: 'video.mp4', contentType: 'video/mp4' },
+  thumbnail: { file: 'thumbnail.webp', contentType: 'image/webp' },
+  spritesheet: { file: 'spritesheet.jpg', contentType: 'image/jpeg' },
+} as const;
+
+/**
+ * The per-job step machine: submit -> poll -> fetch/store -> notify. Each call runs the job's current
+ * step (read from its record, never from memory) and says when to run again; no worker slot is held
+ * while a render runs. Every step is safe to run twice: a crash anywhere re-runs the step from the
+ * record, and the only non-repeatable act, the create POST, is fenced by `submitStartedAt` and
+ * reconciled against the provider's list before any second POST.
+ */
+export class RenderPipeline {
+  private readonly deps: PipelineDeps;
+  private readonly options: PipelineOptions;
+
+  constructor(deps: PipelineDeps) {
+    this.deps = deps;
+    this.options = { ...DEFAULT_PIPELINE_OPTIONS, ...deps.options };
+  }
+
+  async run(tenant: string, videoId: string, log: Logger): Promise<Next> {
+    const record = await this.deps.store.get(tenant, videoId);
+    if (!record) return { done: true };
+    if (TERMINAL_STATUSES.has(record.status)) {
+      // e.g. canceled while queued: make sure no slot stays reserved for it.
+      if (record.provider) await this.deps.limits.release(record.provider, record.id);
+      return { done: true };
+    }
+    if (Date.now() > record.deadlineAt) {
+      return this.fail(record, 'deadline_exceeded', 'The job did not finish before its deadline.');
+    }
+    try {
+      switch (record.step) {
+        case 'queued':
+        case 'submit':
+          return await this.submit(record, log);
+        case 'poll':
+          return await this.poll(record, log);
+        case 'fetch':
+          return await this.fetch(record, log);
+        default:
+          return await this.finish(record);
+      }
+    } catch (error) {
+      return this.onError(record, error, log);
+    }
+  }
+
+  // --- submit -------------------------------------------------------------------------------------
+
+  private async submit(record: VideoRecord, log: Logger): Promise<Next> {
+    const { store, limits } = this.deps;
+    if (record.cancelRequested) return this.cancel(record);
+
+    // A create POST was (maybe) sent and its answer lost: find that job instead of paying twice.
+    if (record.submitStartedAt !== null && record.provider && !record.providerJobId) {
+      const found = await this.reconcile(record, log);
+      if (found) return this.accepted(record, record.provider, found, undefined, log);
+    }
+
+    let account = record.provider;
+    if (account) {
+      if (!(await limits.acquire(account, record.id))) account = null;
+    }
+    if (!account) {
+      const eligible = this.eligibleAccounts(record);
+      if (eligible.length === 0) {
+        return this.fail(record, 'no_provider', `No configured provider account offers ${record.model}.`);
+      }
+      const picked = await limits.pick(eligible, record.id);
+      if ('waitMs' in picked) return { delayMs: picked.waitMs, reason: 'provider at capacity' };
+      account = picked.account;
+    }
+    const token = await limits.take(account);
+    if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
+
+    // Fence the POST: from here until the handle is stored, a restart reconciles instead of re-posting.
+    const submitStartedAt = Date.now();
+    await store.patch(record.tenant, record.id, { provider: account, submitStartedAt, step: 'submit' });
+    const adapter = this.adapter(account);
+    log.debug({ account }, 'submitting');
+    try {
+      const result = await adapter.submit({
+        model: record.model,
+        prompt: record.prompt,
+        seconds: record.seconds,
+        size: record.size,
+        clientRef: record.id,
+        ...(await this.inputReference(record)),
+      });
+      return await this.accepted(record, account, result.handle, result.initial, log);
+    } catch (error) {
+      if (error instanceof ProviderError && error.kind !== 'retryable') {
+        // A definite "no": nothing was created. Free the slot and unfence.
+        await store.patch(record.tenant, record.id, { submitStartedAt: null });
+        await limits.release(account, record.id);
+      }
+      // Retryable (5xx, reset, timeout): the job may exist; the next run reconciles before re-posting.
+      throw error;
+    }
+  }
+
+  private async accepted(
+    record: VideoRecord,
+    account: string,
+    handle: ProviderHandle,
+    initial: PollResult | undefined,
+    log: Logger,
+  ): Promise<Next> {
+    const now = Date.now();
+    // The handle is persisted before anything else happens with the job.
+    const { applied } = await this.deps.store.transition(record.tenant, record.id, 'start', {
+      provider: account,
+      providerJobId: handle.id,
+      providerExtra: handle.extra ?? null,
+      submittedAt: now,
+      submissions: record.submissions + 1,
+      attempts: record.attempts + 1,
+      step: 'poll',
+      stepRetries: 0,
+      progress: initial?.progress ?? 0,
+    });
+    if (!applied) return { done: true };
+    await this.claim(account, handle.id, record.id);
+    log.info({ account, providerJobId: handle.id }, 'submitted');
+    const estimate = await this.deps.history.get(this.kind(record, account));
+    return {
+      delayMs: nextPollDelay({
+        elapsedMs: 0,
+        progress: initial?.progress,
+        estimate,
+        polls: 0,
+        policy: this.options.pollPolicy,
+      }),
+      reason: 'first poll',
+    };
+  }
+
+  /** Looks for the job a lost create answer made: same request, created after the POST started. */
+  private async reconcile(record: VideoRecord, log: Logger): Promise<ProviderHandle | null> {
+    const account = record.provider!;
+    const adapter = this.adapter(account);
+    const token = await this.deps.limits.take(account);
+    if (!token.ok)
+      throw new ProviderError('rate_limited', 'reconcile_throttled', 'waiting for rate budget', {
+        retryAfterMs: token.waitMs,
+      });
+    const since = (record.submitStartedAt ?? 0) - this.options.reconcileSkewMs;
+    const { jobs } = await adapter.list({ limit: 100 });
+    for (const job of jobs) {
+      if (job.createdAt !== undefined && job.createdAt < since) continue;
+      if (job.prompt !== record.prompt || (job.model && job.model !== record.model)) continue;
+      if ((job.size && job.size !== record.size) || (job.seconds && job.seconds !== record.seconds)) continue;
+      // Two identical requests in the same window: each provider job goes to one video only.
+      if (!(await this.claim(account, job.handle.id, record.id))) continue;
+      log.warn({ account, providerJobId: job.handle.id }, 'reconciled a submit whose answer was lost');
+      return job.handle;
+    }
+    log.warn({ account }, 'no provider job matches the interrupted submit; submitting again');
+    return null;
+  }
+
+  /** SET NX of provider job -> video: true when this video owns (or already owned) that provider job. */
+  private async claim(account: string, providerJobId: string, videoId: string): Promise<boolean> {
+    const key = `${this.deps.prefix}:claims:{${account}}:${providerJobId}`;
+    const set = await this.deps.redis.set(key, videoId, 'PX', 7 * 24 * 3600 * 1000, 'NX');
+    return set === 'OK' || (await this.deps.redis.get(key)) === videoId;
+  }
+
+  // --- poll ---------------------------------------------------------------------------------------
+
+  private async poll(record: VideoRecord, log: Logger): Promise<Next> {
+    const account = record.provider!;
+    const handle: ProviderHandle = {
+      id: record.providerJobId!,
+      ...(record.providerExtra ? { extra: record.providerExtra } : {}),
+    };
+    const adapter = this.adapter(account);
+    if (record.cancelRequested) {
+      if (adapter.supports.cancel) await adapter.cancel(handle).catch(() => {});
+      return this.cancel(record);
+    }
+    // Renews the slot's lease (idempotent for the same holder): a long render keeps its slot.
+    await this.deps.limits.acquire(account, record.id);
+    const token = await this.deps.limits.take(account);
+    if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
+    const result = await adapter.poll(handle);
+    if (result.hints) await this.deps.limits.observe(account, result.hints);
+    const polls = record.polls + 1;
+    const elapsedMs = Date.now() - (record.submittedAt ?? Date.now());
+
+    switch (result.state) {
+      case 'queued':
+      case 'running': {
+        const progress = result.progress ?? record.progress;
+        if (progress !== record.progress) {
+          await this.deps.store.transition(record.tenant, record.id, 'progress', {
+            progress,
+            polls,
+            stepRetries: 0,
+          });
+        } else {
+          await this.deps.store.patch(record.tenant, record.id, { polls, stepRetries: 0 });
+        }
+        const estimate = await this.deps.history.get(this.kind(record, account));
+        const delayMs = nextPollDelay({
+          elapsedMs,
+          progress: result.progress,
+          estimate,
+          polls,
+          policy: this.options.pollPolicy,
+        });
+        return { delayMs, reason: 'rendering' };
+      }
+      case 'succeeded': {
+        await this.deps.history.record(this.kind(record, account), elapsedMs);
+        // The render is over: its provider slot is free even though the download is still to come.
+        await this.deps.limits.release(account, record.id);
+        const next = { ...record, polls, step: 'fetch', progress: 100, stepRetries: 0 };
+        await this.deps.store.transition(record.tenant, record.id, 'progress', {
+          polls,
+          step: 'fetch',
+          progress: 100,
+          stepRetries: 0,
+          ...(result.costUsd !== undefined ? { costUsd: result.costUsd, costEstimated: false } : {}),
+        });
+        log.info({ account, polls, elapsedMs }, 'render finished');
+        // Download now, in this run: provider links can expire within the hour.
+        return this.fetch(next, log, result);
+      }
+      case 'canceled':
+        await this.deps.limits.release(account, record.id);
+        return this.cancel(record);
+      case 'expired':
+        await this.deps.limits.release(account, record.id);
+        return this.fail(record, 'provider_expired', 'The provider expired the job before it finished.');
+      case 'failed': {
+        await this.deps.limits.release(account, record.id);
+        const error = result.error ?? {
+          kind: 'terminal',
+          code: 'provider_failed',
+          message: 'The provider failed the job.',
+        };
+        if (error.kind === 'retryable' && record.submissions < this.options.maxSubmissions) {
+          // The provider failed it on its side: this is the one case where a second submit is right.
+          log.warn({ account, code: error.code }, 'provider failed the render; submitting again');
+          await this.deps.store.patch(record.tenant, record.id, {
+            step: 'submit',
+            provider: null,
+            providerJobId: null,
+            providerExtra: null,
+            submitStartedAt: null,
+            polls,
+          });
+          return { delayMs: retryDelay(record.submissions), reason: 'resubmit after provider failure' };
+        }
+        return this.fail(record, error.code, error.message);
+      }
+    }
+  }
+
+  // --- fetch and store ----------------------------------------------------------------------------
+
+  private async fetch(record: VideoRecord, log: Logger, result?: PollResult): Promise<Next> {
+    const account = record.provider!;
+    const adapter = this.adapter(account);
+    const handle: ProviderHandle = {
+      id: record.providerJobId!,
+      ...(record.providerExtra ? { extra: record.providerExtra } : {}),
+    };
+    let results = result?.results;
+    if (!results) {
+      // A re-run after a crash: ask again where the outputs are (links may have been renewed).
+      const token = await this.deps.limits.take(account);
+      if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
+      const again = await adapter.poll(handle);
+      if (again.state !== 'succeeded') {
+        return this.fail(
+          record,
+          'provider_result_missing',
+          `The provider reports ${again.state} for a finished job.`,
+        );
+      }
+      results = again.results;
+    }
+    if (!results?.video)
+      return this.fail(record, 'provider_result_missing', 'The provider finished the job without a video.');
+
+    const outputs: VideoOutput[] = [];
+    for (const variant of ['video', 'thumbnail', 'spritesheet'] as const) {
+      const locator = results[variant];
+      if (!locator) continue;
+      const stored = await this.store(record, adapter, handle, variant, locator, log);
+      if (stored) outputs.push(stored);
+      else if (variant === 'video')
+        throw new ProviderError('retryable', 'download_failed', 'could not download the video');
+    }
+    return this.complete(record, outputs);
+  }
+
+  /** One output into S3, retrying cut downloads from the start (the hash must cover the whole file). */
+  private async store(
+    record: VideoRecord,
+    adapter: ProviderAdapter,
+    handle: ProviderHandle,
+    variant: keyof typeof OUTPUT_FILES,
+    locator: ResultLocator,
+    log: Logger,
+  ): Promise<VideoOutput | null> {
+    const { file, contentType } = OUTPUT_FILES[variant];
+    const key = videoObjectKey(record.tenant, record.id, file);
+    for (let attempt = 1; attempt <= this.options.downloadAttempts; attempt++) {
+      try {
+        const stream = await adapter.open(handle, locator);
+        const stored = await uploadStream(this.deps.s3, {
+          bucket: this.deps.bucket,
+          key,
+          body: stream.body,
+          contentType: stream.contentType || contentType,
+          expectedBytes: stream.contentLength,
+        });
+        return {
+          variant,
+          key,
+          bytes: stored.bytes,
+          sha256: stored.sha256,
+          content_type: stream.contentType || contentType,
+        };
+      } catch (error) {
+        const transient =
+          error instanceof TruncatedStreamError ||
+          !(error instanceof ProviderError) ||
+          error.kind === 'retryable';
+        log.warn({ variant, attempt, err: (error as Error).message }, 'download failed');
+        if (!transient) {
+          if (variant === 'video') throw error;
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  private async complete(record: VideoRecord, outputs: VideoOutput[]): Promise<Next> {
+    const now = Date.now();
+    await this.deps.store.transition(record.tenant, record.id, 'complete', {
+      outputs,
+      progress: 100,
+      completedAt: now,
+      expiresAt: null,
+      step: record.webhookUrl ? 'notify' : 'done',
+      stepRetries: 0,
+    });
+    return { done: true };
+  }
+
+  private async finish(_record: VideoRecord): Promise<Next> {
+    return { done: true };
+  }
+
+  // --- endings and errors -------------------------------------------------------------------------
+
+  private async fail(record: VideoRecord, code: string, message: string): Promise<Next> {
+    if (record.provider) await this.deps.limits.release(record.provider, record.id);
+    await this.deps.store.transition(record.tenant, record.id, 'fail', {
+      errorCode: code,
+      errorMessage: message,
+      completedAt: Date.now(),
+      step: record.webhookUrl ? 'notify' : 'done',
+    });
+    return { done: true };
+  }
+
+  private async cancel(record: VideoRecord): Promise<Next> {
+    if (record.provider) await this.deps.limits.release(record.provider, record.id);
+    await this.deps.store.transition(record.tenant, record.id, 'cancel', {
+      completedAt: Date.now(),
+      step: record.webhookUrl ? 'notify' : 'done',
+    });
+    return { done: true };
+  }
+
+  private async onError(record: VideoRecord, error: unknown, log: Logger): Promise<Next> {
+    if (error instanceof ProviderError) {
+      if (error.kind === 'rate_limited') {
+        if (record.provider)
+          await this.deps.limits.penalize(record.provider, { retryAfterMs: error.retryAfterMs });
+        return { delayMs: error.retryAfterMs ?? retryDelay(1), reason: 'rate limited' };
+      }
+      if (error.kind === 'content_rejected' || error.kind === 'terminal') {
+        if (error.code === 'job_not_found' && record.step === 'poll') {
+          return this.fail(record, 'provider_job_lost', 'The provider no longer knows this job.');
+        }
+        return this.fail(record, error.code, error.message);
+      }
+    }
+    // Transient (provider 5xx, network, S3, Redis): bounded retries with backoff, within the deadline.
+    const retries = record.stepRetries + 1;
+    if (retries > this.options.maxStepRetries) {
+      const code = error instanceof ProviderError ? error.code : 'internal_error';
+      return this.fail(record, code, `Gave up after ${retries - 1} retries: ${(error as Error).message}`);
+    }
+    await this.deps.store.patch(record.tenant, record.id, { stepRetries: retries });
+    log.warn({ step: record.step, retries, err: (error as Error).message }, 'step failed; will retry');
+    return { delayMs: retryDelay(retries), reason: 'retry after transient failure' };
+  }
+
+  // --- helpers ------------------------------------------------------------------------------------
+
+  private adapter(account: string): ProviderAdapter {
+    const adapter = this.deps.adapters.get(account);
+    if (!adapter)
+      throw new ProviderError('terminal', 'no_provider', `Provider account '${account}' is not configured.`);
+    return adapter;
+  }
+
+  private eligibleAccounts(record: VideoRecord): string[] {
+    return this.deps.accounts
+      .filter((a) => !record.providerHint || a.id === record.providerHint)
+      .filter((a) => !a.models || a.models.includes(record.model))
+      .map((a) => a.id);
+  }
+
+  private kind(record: VideoRecord, account: string): string {
+    return RenderHistory.kind(account, record.model, record.size, record.seconds);
+  }
+
+  private async inputReference(record: VideoRecord) {
+    const input = record.inputReference;
+    if (!input) return {};
+    if (input.kind === 'url') return { inputReference: { url: input.url } };
+    if (input.kind === 'file_id') return { inputReference: { fileId: input.fileId } };
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const object = await this.deps.s3.send(
+      new GetObjectCommand({ Bucket: this.deps.bucket, Key: input.key }),
+    );
+    const data = Buffer.from(await object.Body!.transformToByteArray());
+    return {
+      inputReference: {
+        data,
+        contentType: input.contentType,
+        filename: input.key.split('/').pop() ?? 'input',
+      },
+    };
+  }
+}

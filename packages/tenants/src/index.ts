@@ -1,0 +1,1 @@
+export { type ApiKeyInfo, ApiKeyStore, type Principal, type Scope, TENANT_ID } from './api-keys.ts';

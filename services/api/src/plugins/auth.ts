@@ -1,0 +1,35 @@
+import { apiErrors } from '@reelay/errors';
+import type { Principal, Scope } from '@reelay/tenants';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+/**
+ * Bearer API keys (`Authorization: Bearer rl_...`, as the OpenAI SDKs send them). Registered inside a
+ * route scope with the scope that scope requires; every handler behind it reads `request.principal`.
+ */
+export function requireKey(app: FastifyInstance, scope: Scope): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match) throw apiErrors.unauthorized();
+    let principal: Principal | null;
+    try {
+      principal = await app.deps.apiKeys.resolve(match[1]!);
+    } catch (error) {
+      request.log.warn({ err: (error as Error).message }, 'api key lookup failed');
+      throw apiErrors.unavailable();
+    }
+    if (!principal) throw apiErrors.unauthorized('Invalid API key.');
+    if (!principal.scopes.includes(scope)) {
+      throw apiErrors.forbidden(`This API key lacks the '${scope}' scope.`);
+    }
+    request.principal = principal;
+    request.log = request.log.child({ tenant: principal.tenant });
+  });
+}

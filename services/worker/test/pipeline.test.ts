@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { ffprobe } from '@reelay/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PipelineStack, startPipelineStack } from './stack.ts';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('render pipeline against the simulator', () => {
+  let stack: PipelineStack;
+  beforeAll(async () => {
+    stack = await startPipelineStack();
+  });
+  afterAll(() => stack?.close());
+
+  it('takes a job from create to a playable MP4 in S3, served by the content endpoint', async () => {
+    const { id } = await stack.create({ prompt: 'a red fox in the snow', seconds: '4', size: '1280x720' });
+    const video = await stack.settle(id);
+    expect(video.status, JSON.stringify(video)).toBe('completed');
+    expect(video.progress).toBe(100);
+    expect(video.reelay).toMatchObject({ provider: 'sim', step: 'done', attempts: 1 });
+    const output = video.reelay.outputs.find((o) => o.variant === 'video')!;
+    expect(output.key).toBe(`tenants/acme/videos/${id}/video.mp4`);
+
+    // The stored bytes are exactly what the provider rendered.
+    const stats = await stack.sim.stats();
+    const job = stats.jobs.find((j) => j.id === video.reelay.provider_job_id)!;
+    expect(output.sha256).toBe(job.sha256);
+    expect(output.bytes).toBe(job.bytes);
+    expect(stats.jobs.filter((j) => j.prompt === 'a red fox in the snow')).toHaveLength(1);
+
+    const content = await stack.call(`/v1/videos/${id}/content`);
+    expect(content.status).toBe(200);
+    const bytes = Buffer.from(await content.arrayBuffer());
+    expect(sha256(bytes)).toBe(output.sha256);
+    const probe = await ffprobe(bytes);
+    expect(probe.streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 1280, height: 720 });
+    expect(probe.streams.some((s) => s.codec_type === 'audio')).toBe(true);
+    expect(video.reelay.outputs.map((o) => o.variant).sort()).toEqual(['spritesheet', 'thumbnail', 'video']);
+  });
+
+  it('fails a moderated prompt with a stable code, never retrying the same input', async () => {
+    const { id } = await stack.create({ prompt: 'something [blocked] here' });
+    const video = await stack.settle(id);
+    expect(video.status).toBe('failed');
+    expect(video.error).toMatchObject({ code: 'moderation_blocked' });
+    const stats = await stack.sim.stats({ hash: false });
+    expect(stats.jobs.filter((j) => j.prompt === 'something [blocked] here')).toHaveLength(1);
+  });
+
+  it('rides out provider 5xx on polls and a truncated download', async () => {
+    stack.sim.addFaults(
+      { op: 'retrieve', kind: '503', count: 2 },
+      { op: 'content', kind: 'truncate', count: 1 },
+    );
+    const { id } = await stack.create({ prompt: 'a lighthouse at dusk' });
+    const video = await stack.settle(id);
+    expect(video.status, JSON.stringify(video.error)).toBe('completed');
+    const stats = await stack.sim.stats();
+    const job = stats.jobs.find((j) => j.id === video.reelay.provider_job_id)!;
+    expect(video.reelay.outputs.find((o) => o.variant === 'video')?.sha256).toBe(job.sha256);
+  });
+
+  it('reconciles a create whose answer was lost instead of paying twice', async () => {
+    stack.sim.addFaults({ op: 'create', kind: '500', count: 1, after: true });
+    const { id } = await stack.create({ prompt: 'a paper boat on a river' });
+    const video = await stack.settle(id);
+    expect(video.status, JSON.stringify(video.error)).toBe('completed');
+    const stats = await stack.sim.stats({ hash: false });
+    expect(stats.jobs.filter((j) => j.prompt === 'a paper boat on a river')).toHaveLength(1);
+  });
+
+  it('cancels a job in flight', async () => {
+    const { id } = await stack.create({ prompt: 'a slow render #sim(render_ms=5000)' });
+    await stack.settle(id, 1).catch(() => undefined);
+    const started = Date.now();
+    while (Date.now() - started < 5_000) {
+      const video = (await (await stack.call(`/v1/videos/${id}`)).json()) as { status: string };
+      if (video.status === 'in_progress') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const canceled = await stack.call(`/v1/videos/${id}/cancel`, { method: 'POST' });
+    expect(canceled.status).toBe(200);
+    const video = await stack.settle(id);
+    expect(video.status).toBe('canceled');
+  });
+});

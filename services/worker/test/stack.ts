@@ -1,0 +1,119 @@
+import { type ApiEnv, apiEnvSchema, type RunningApi, startApi } from '@reelay/api';
+import type { VideoObject } from '@reelay/contracts';
+import { type RunningSimulator, startSimulator } from '@reelay/simulator';
+import { ApiKeyStore } from '@reelay/tenants';
+import {
+  type IsolatedBucket,
+  type IsolatedRedis,
+  infra,
+  isolatedBucket,
+  isolatedRedis,
+  waitFor,
+} from '@reelay/testkit';
+import { workerEnvSchema } from '../src/env.ts';
+import { type RunningWorker, startWorker } from '../src/server.ts';
+
+export interface PipelineStack {
+  sim: RunningSimulator;
+  api: RunningApi;
+  worker: RunningWorker;
+  redis: IsolatedRedis;
+  bucket: IsolatedBucket;
+  key: string;
+  call(path: string, init?: RequestInit): Promise<Response>;
+  create(body: Record<string, unknown>): Promise<{ id: string }>;
+  /** Polls the api until the video is finished; returns it. */
+  settle(id: string, timeoutMs?: number): Promise<VideoObject>;
+  close(): Promise<void>;
+}
+
+/** Simulator, api and worker in this process, on real Redis (own prefix) and S3 (own bucket). */
+export async function startPipelineStack(
+  options: {
+    sim?: Record<string, unknown>;
+    worker?: Record<string, string>;
+    account?: Record<string, unknown>;
+  } = {},
+): Promise<PipelineStack> {
+  const sim = await startSimulator({ SIM_TIME_FACTOR: 0.002, ...options.sim });
+  const redis = await isolatedRedis();
+  const bucket = await isolatedBucket();
+  const accounts = JSON.stringify([
+    {
+      id: 'sim',
+      provider: 'openai-videos',
+      baseUrl: `${sim.url}/v1`,
+      apiKey: 'sk-sim',
+      concurrency: 4,
+      rpm: 60_000,
+      ...options.account,
+    },
+  ]);
+  const common = {
+    ...bucket.env,
+    REDIS_URL: infra().redisUrl,
+    REDIS_PREFIX: redis.prefix,
+    LOG_LEVEL: 'silent',
+    PROVIDER_ACCOUNTS: accounts,
+  };
+  const apiEnv: ApiEnv = apiEnvSchema.parse({
+    ...common,
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    ...options.api,
+  });
+  const api = await startApi(apiEnv);
+  const worker = await startWorker(
+    workerEnvSchema.parse({
+      ...common,
+      WORKER_HEALTH_HOST: '127.0.0.1',
+      WORKER_HEALTH_PORT: '0',
+      POLL_MIN_MS: '20',
+      POLL_COLD_START_MS: '50',
+      WORKER_LOCK_MS: '5000',
+      ...options.worker,
+    }),
+  );
+  const { key } = await new ApiKeyStore(redis.redis, redis.prefix).create('acme');
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${api.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) },
+    });
+  return {
+    sim,
+    api,
+    worker,
+    redis,
+    bucket,
+    key,
+    call,
+    async create(body) {
+      const response = await call('/v1/videos', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const json = (await response.json()) as { id: string };
+      if (response.status !== 200)
+        throw new Error(`create failed: ${response.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    async settle(id, timeoutMs = 20_000) {
+      return waitFor(
+        async () => {
+          const video = (await (await call(`/v1/videos/${id}`)).json()) as VideoObject;
+          return ['completed', 'failed', 'canceled'].includes(video.status) ? video : undefined;
+        },
+        { timeoutMs, intervalMs: 25, what: `video ${id} to finish` },
+      );
+    },
+    async close() {
+      await worker.close();
+      await api.close();
+      await sim.close();
+      await redis.cleanup();
+      await bucket.cleanup();
+    },
+  };
+}
