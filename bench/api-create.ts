@@ -66,7 +66,7 @@ async function measure(row: RowName, prefix: string): Promise<RunResult> {
     const cpu = sampleCpu(infra.redisPid);
     const served = Math.max(1, load.ok + load.non2xx);
     // The server runs on this (main) thread and nothing else does during the window: its CPU time per
-    // request is the cost of the route itself, and unlike req/s barely moves when a neighbour steals
+    // request is the cost of the route itself, and moves much less than req/s when a neighbour steals
     // a core. Redis's share comes from /proc when it runs on this machine.
     const serverCpuUs = (thread.user + thread.system) / served;
     const redisCpuUs =
@@ -133,7 +133,8 @@ try {
   out(table(rows, BUSY_SHARE));
   out(
     "api µs/req: the server thread's CPU per request; cpu ratio: the minimal route's api µs/req over the " +
-      "row's, the req/s ratio a CPU-bound server reaches on a quiet machine (a neighbour's load hardly moves it)",
+      "row's, the req/s ratio a CPU-bound server reaches; it moves much less than req/s when a neighbour " +
+      'takes CPU',
   );
   out('');
   out(

@@ -27,7 +27,7 @@ export interface Row {
   ratio: number | null;
   /**
    * The minimal route's server CPU per request / this row's: the throughput ratio a CPU-bound server
-   * would reach on a quiet machine. A cross-check for `ratio` that a busy neighbour hardly moves.
+   * would reach on a quiet machine. A cross-check for `ratio` that a busy neighbour moves much less.
    */
   cpuRatio: number | null;
   /** Against TARGETS; null for the minimal row, or when there is no minimal row to compare with. */

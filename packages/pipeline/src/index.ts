@@ -8,4 +8,5 @@ export {
   type PipelineOptions,
   RenderPipeline,
 } from './steps.ts';
+export { type Waiter, WaitingRoom } from './waiting-room.ts';
 export { createRenderWorker, type RenderWorkerOptions } from './worker.ts';

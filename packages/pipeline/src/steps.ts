@@ -11,10 +11,12 @@ import {
   type ResultLocator,
 } from '@reelay/providers';
 import { TruncatedStreamError, uploadStream, videoObjectKey } from '@reelay/storage';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RenderHistory } from './history.ts';
 import type { LimitsPort } from './ports.ts';
 import { DEFAULT_POLL_POLICY, nextPollDelay, type PollPolicy, retryDelay } from './schedule.ts';
+import { WaitingRoom } from './waiting-room.ts';
 
 /** What the queue should do with the job after a step: run it again later, or nothing more. */
 export type Next = { delayMs: number; reason: string } | { done: true };
@@ -29,6 +31,11 @@ export interface PipelineOptions {
   downloadAttempts: number;
   /** A submit whose outcome is unknown is reconciled against jobs created since this long before. */
   reconcileSkewMs: number;
+  /**
+   * A job waiting for a provider slot is woken when one is handed to it; this is only the safety net
+   * (a slot freed by an expired lease, a lost wake-up). @defaultValue 30_000
+   */
+  waitSafetyMs: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -37,10 +44,13 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   maxStepRetries: 8,
   downloadAttempts: 3,
   reconcileSkewMs: 60_000,
+  waitSafetyMs: 30_000,
 };
 
 export interface PipelineDeps {
   store: VideoStore;
+  /** The render queue, to wake a waiting job when a slot is handed to it. */
+  queue: Queue;
   redis: Redis;
   prefix: string;
   s3: S3Client;
@@ -69,10 +79,12 @@ const OUTPUT_FILES = {
 export class RenderPipeline {
   private readonly deps: PipelineDeps;
   private readonly options: PipelineOptions;
+  private readonly waiting: WaitingRoom;
 
   constructor(deps: PipelineDeps) {
     this.deps = deps;
     this.options = { ...DEFAULT_PIPELINE_OPTIONS, ...deps.options };
+    this.waiting = new WaitingRoom(deps.redis, deps.prefix);
   }
 
   async run(tenant: string, videoId: string, log: Logger): Promise<Next> {
@@ -80,7 +92,7 @@ export class RenderPipeline {
     if (!record) return { done: true };
     if (TERMINAL_STATUSES.has(record.status)) {
       // e.g. canceled while queued: make sure no slot stays reserved for it.
-      if (record.provider) await this.deps.limits.release(record.provider, record.id);
+      if (record.provider) await this.releaseSlot(record.provider, record.id);
       return { done: true };
     }
     if (Date.now() > record.deadlineAt) {
@@ -124,9 +136,17 @@ export class RenderPipeline {
       if (eligible.length === 0) {
         return this.fail(record, 'no_provider', `No configured provider account offers ${record.model}.`);
       }
+      const pool = WaitingRoom.pool(eligible);
       const picked = await limits.pick(eligible, record.id);
-      if ('waitMs' in picked) return { delayMs: picked.waitMs, reason: 'provider at capacity' };
+      if ('waitMs' in picked) {
+        // Wait in line (fairly, between tenants) to be handed a slot, instead of retrying for one.
+        await this.waiting.join(pool, record.tenant, record.id, record.priority, record.createdAt);
+        // A slot may have been freed between the pick and the join: serve the line once now.
+        for (const id of eligible) await this.handOff(id);
+        return { delayMs: this.options.waitSafetyMs, reason: 'waiting for a provider slot' };
+      }
       account = picked.account;
+      await this.waiting.leave(pool, record.tenant, record.id);
     }
     const token = await limits.take(account);
     if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
@@ -150,7 +170,7 @@ export class RenderPipeline {
       if (error instanceof ProviderError && error.kind !== 'retryable') {
         // A definite "no": nothing was created. Free the slot and unfence.
         await store.patch(record.tenant, record.id, { submitStartedAt: null });
-        await limits.release(account, record.id);
+        await this.releaseSlot(account, record.id);
       }
       // Retryable (5xx, reset, timeout): the job may exist; the next run reconciles before re-posting.
       throw error;
@@ -272,7 +292,7 @@ export class RenderPipeline {
       case 'succeeded': {
         await this.deps.history.record(this.kind(record, account), elapsedMs);
         // The render is over: its provider slot is free even though the download is still to come.
-        await this.deps.limits.release(account, record.id);
+        await this.releaseSlot(account, record.id);
         const next = { ...record, polls, step: 'fetch', progress: 100, stepRetries: 0 };
         await this.deps.store.transition(record.tenant, record.id, 'progress', {
           polls,
@@ -286,13 +306,13 @@ export class RenderPipeline {
         return this.fetch(next, log, result);
       }
       case 'canceled':
-        await this.deps.limits.release(account, record.id);
+        await this.releaseSlot(account, record.id);
         return this.cancel(record);
       case 'expired':
-        await this.deps.limits.release(account, record.id);
+        await this.releaseSlot(account, record.id);
         return this.fail(record, 'provider_expired', 'The provider expired the job before it finished.');
       case 'failed': {
-        await this.deps.limits.release(account, record.id);
+        await this.releaseSlot(account, record.id);
         const error = result.error ?? {
           kind: 'terminal',
           code: 'provider_failed',
@@ -418,7 +438,7 @@ export class RenderPipeline {
   // --- endings and errors -------------------------------------------------------------------------
 
   private async fail(record: VideoRecord, code: string, message: string): Promise<Next> {
-    if (record.provider) await this.deps.limits.release(record.provider, record.id);
+    if (record.provider) await this.releaseSlot(record.provider, record.id);
     await this.deps.store.transition(record.tenant, record.id, 'fail', {
       errorCode: code,
       errorMessage: message,
@@ -429,7 +449,7 @@ export class RenderPipeline {
   }
 
   private async cancel(record: VideoRecord): Promise<Next> {
-    if (record.provider) await this.deps.limits.release(record.provider, record.id);
+    if (record.provider) await this.releaseSlot(record.provider, record.id);
     await this.deps.store.transition(record.tenant, record.id, 'cancel', {
       completedAt: Date.now(),
       step: record.webhookUrl ? 'notify' : 'done',
@@ -460,6 +480,38 @@ export class RenderPipeline {
     await this.deps.store.patch(record.tenant, record.id, { stepRetries: retries });
     log.warn({ step: record.step, retries, err: (error as Error).message }, 'step failed; will retry');
     return { delayMs: retryDelay(retries), reason: 'retry after transient failure' };
+  }
+
+  // --- slots --------------------------------------------------------------------------------------
+
+  /** Frees a job's provider slot and hands it straight to the next job waiting in line for it. */
+  private async releaseSlot(account: string, videoId: string): Promise<void> {
+    await this.deps.limits.release(account, videoId);
+    await this.handOff(account);
+  }
+
+  /**
+   * Gives free slots of `account` to the next waiters: the slot is taken in the waiter's name (so no
+   * newcomer can grab it first), recorded as its account, and its delayed job is woken.
+   */
+  private async handOff(account: string): Promise<void> {
+    for (const pool of await this.waiting.poolsWith(account)) {
+      for (;;) {
+        const waiter = await this.waiting.next(pool);
+        if (!waiter) break;
+        // Canceled or deleted while in line: it needs no slot (and would never release one).
+        const record = await this.deps.store.get(waiter.tenant, waiter.videoId);
+        if (record?.status !== 'queued') continue;
+        if (!(await this.deps.limits.acquire(account, waiter.videoId))) {
+          await this.waiting.putBack(waiter);
+          break;
+        }
+        await this.deps.store.patch(waiter.tenant, waiter.videoId, { provider: account });
+        const job = await this.deps.queue.getJob(waiter.videoId);
+        // Only a delayed job needs waking; one running right now will find its slot taken for it.
+        await job?.promote().catch(() => {});
+      }
+    }
   }
 
   // --- helpers ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { VideoStore } from '@reelay/jobs';
+import { createRenderQueue, VideoStore } from '@reelay/jobs';
 import { ProviderLimits } from '@reelay/limits';
 import { createLogger, type Logger } from '@reelay/logger';
 import { createRenderWorker, type LimitsPort, RenderHistory, RenderPipeline } from '@reelay/pipeline';
@@ -66,8 +66,11 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
       await limiter.observe(account, hints);
     },
   };
+  // Only to wake jobs waiting for a provider slot; the worker below consumes the same queue.
+  const queue = createRenderQueue(redis, env.REDIS_PREFIX);
   const pipeline = new RenderPipeline({
     store: new VideoStore(redis, env.REDIS_PREFIX),
+    queue,
     redis,
     prefix: env.REDIS_PREFIX,
     s3,
@@ -100,6 +103,7 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
       await health.close();
       // Lets running steps finish (each is short); delayed jobs simply wait in Redis for the next worker.
       await worker.close();
+      await queue.close();
       s3.destroy();
       await redis.quit().catch(() => redis.disconnect());
     },

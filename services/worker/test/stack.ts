@@ -22,8 +22,10 @@ export interface PipelineStack {
   key: string;
   call(path: string, init?: RequestInit): Promise<Response>;
   create(body: Record<string, unknown>): Promise<{ id: string }>;
+  /** Creates as another tenant (its key is made on first use). */
+  createAs(tenant: string, body: Record<string, unknown>): Promise<{ id: string }>;
   /** Polls the api until the video is finished; returns it. */
-  settle(id: string, timeoutMs?: number): Promise<VideoObject>;
+  settle(id: string, timeoutMs?: number, tenant?: string): Promise<VideoObject>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startPipelineStack(
   options: {
     sim?: Record<string, unknown>;
     worker?: Record<string, string>;
+    api?: Record<string, string>;
     account?: Record<string, unknown>;
   } = {},
 ): Promise<PipelineStack> {
@@ -74,12 +77,26 @@ export async function startPipelineStack(
       ...options.worker,
     }),
   );
-  const { key } = await new ApiKeyStore(redis.redis, redis.prefix).create('acme');
-  const call = (path: string, init: RequestInit = {}) =>
+  const keys = new ApiKeyStore(redis.redis, redis.prefix);
+  const { key } = await keys.create('acme');
+  const tenantKeys = new Map<string, string>([['acme', key]]);
+  const callAs = (bearer: string, path: string, init: RequestInit = {}) =>
     fetch(`${api.url}${path}`, {
       ...init,
-      headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) },
+      headers: { authorization: `Bearer ${bearer}`, ...(init.headers as Record<string, string>) },
     });
+  const call = (path: string, init: RequestInit = {}) => callAs(key, path, init);
+  const createAs = async (tenant: string, body: Record<string, unknown>) => {
+    if (!tenantKeys.has(tenant)) tenantKeys.set(tenant, (await keys.create(tenant)).key);
+    const response = await callAs(tenantKeys.get(tenant)!, '/v1/videos', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await response.json()) as { id: string };
+    if (response.status !== 200) throw new Error(`create failed: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  };
   return {
     sim,
     api,
@@ -88,21 +105,14 @@ export async function startPipelineStack(
     bucket,
     key,
     call,
-    async create(body) {
-      const response = await call('/v1/videos', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const json = (await response.json()) as { id: string };
-      if (response.status !== 200)
-        throw new Error(`create failed: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    },
-    async settle(id, timeoutMs = 20_000) {
+    create: (body) => createAs('acme', body),
+    createAs,
+    async settle(id, timeoutMs = 20_000, tenant = 'acme') {
       return waitFor(
         async () => {
-          const video = (await (await call(`/v1/videos/${id}`)).json()) as VideoObject;
+          const video = (await (
+            await callAs(tenantKeys.get(tenant)!, `/v1/videos/${id}`)
+          ).json()) as VideoObject;
           return ['completed', 'failed', 'canceled'].includes(video.status) ? video : undefined;
         },
         { timeoutMs, intervalMs: 25, what: `video ${id} to finish` },
