@@ -1,4 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+// Random bytes drawn 4 KiB at a time: one system call per ~400 ids instead of one per id.
+const POOL = Buffer.alloc(4096);
+let offset = POOL.length;
+
+function random10(): string {
+  if (offset + 10 > POOL.length) {
+    randomFillSync(POOL);
+    offset = 0;
+  }
+  offset += 10;
+  return POOL.toString('hex', offset - 10, offset);
+}
 
 /**
  * `video_` + 12 hex digits of the creation time in ms + 20 random hex digits. Ids sort by creation time
@@ -6,7 +19,7 @@ import { randomBytes } from 'node:crypto';
  * with the last id as the cursor.
  */
 export function newVideoId(now = Date.now()): string {
-  return `video_${now.toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
+  return `video_${now.toString(16).padStart(12, '0')}${random10()}`;
 }
 
 export function videoIdTime(id: string): number {

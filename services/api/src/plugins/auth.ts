@@ -30,6 +30,7 @@ export function requireKey(app: FastifyInstance, scope: Scope): void {
       throw apiErrors.forbidden(`This API key lacks the '${scope}' scope.`);
     }
     request.principal = principal;
-    request.log = request.log.child({ tenant: principal.tenant });
+    // No child logger per request (measurable at thousands of creates a second): handlers that log put
+    // the tenant in the line themselves, and the error handler does.
   });
 }

@@ -9,8 +9,9 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 export function errorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error, request.isMultipart());
-    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: apiError.code, param: apiError.param }, apiError.message);
+    const tenant = request.principal?.tenant;
+    if (apiError.status >= 500) request.log.error({ err: error, tenant }, 'request failed');
+    else request.log.info({ code: apiError.code, param: apiError.param, tenant }, apiError.message);
     return reply.code(apiError.status).headers(apiError.headers).send(toApiErrorBody(apiError));
   });
 

@@ -39,9 +39,11 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
   const { store, queue, catalog, redis } = app.deps;
   // The gateway flavor is the same API in another spelling: documented once, under /v1.
   const hide = flavor === 'newapi';
-  const present = async (record: VideoRecord) => {
+  const present = async (record: VideoRecord, withPosition = true) => {
     const position =
-      record.status === 'queued' ? await queuePosition(redis, queue, record.id).catch(() => null) : null;
+      withPosition && record.status === 'queued'
+        ? await queuePosition(redis, queue, record.id).catch(() => null)
+        : null;
     const video = toVideoObject(record, position);
     return flavor === 'openai' ? video : toGatewayObject(video);
   };
@@ -107,7 +109,9 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
         // The first request stored its own upload under its own id; this one's copy is not needed.
         if (upload && inputReference?.kind === 'upload') void deleteOutputs(app.deps, [inputReference.key]);
       }
-      return present(saved);
+      // No queue position in the create answer: it costs a Redis round trip on the hottest path, and a
+      // job that was just queued has nothing useful to say yet. Retrieve reports it.
+      return present(saved, false);
     },
   );
 
@@ -123,7 +127,7 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
     },
     async (request) => {
       const { records, hasMore } = await store.list(request.principal.tenant, request.query);
-      const data = await Promise.all(records.map(present));
+      const data = await Promise.all(records.map((record) => present(record)));
       return {
         object: 'list' as const,
         data,
