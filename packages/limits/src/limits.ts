@@ -130,6 +130,14 @@ export class ProviderLimits {
     return renewed === 1;
   }
 
+  /**
+   * Leases currently held on the account (expired ones not counted). A cheap read for heuristics such
+   * as "enough renders in flight to poll them in bulk"; the process clock stands in for Redis time.
+   */
+  async inFlight(accountId: string): Promise<number> {
+    return this.redis.zcount(this.keys.slots(accountId), `(${Date.now()}`, '+inf');
+  }
+
   /** Takes n request tokens, or says exactly how long until they are there. */
   async take(accountId: string, n = 1): Promise<TakeResult> {
     if (!(n > 0)) throw new Error(`take needs n > 0, got ${n}`);

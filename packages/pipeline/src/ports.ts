@@ -10,6 +10,8 @@ export interface LimitsPort {
   /** Re-takes (idempotently) the slot of a job that already has an account; also extends its lease. */
   acquire(account: string, holder: string): Promise<boolean>;
   release(account: string, holder: string): Promise<void>;
+  /** Renders currently holding a slot on the account. */
+  inFlight(account: string): Promise<number>;
   /** One request token on the account's rate budget. */
   take(account: string): Promise<{ ok: true } | { ok: false; waitMs: number }>;
   /** A 429: shrink and back off. */

@@ -13,6 +13,7 @@ import {
 import { TruncatedStreamError, uploadStream, videoObjectKey } from '@reelay/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { type BulkOptions, BulkStatus } from './bulk.ts';
 import { RenderHistory } from './history.ts';
 import type { LimitsPort } from './ports.ts';
 import { DEFAULT_POLL_POLICY, nextPollDelay, type PollPolicy, retryDelay } from './schedule.ts';
@@ -36,6 +37,8 @@ export interface PipelineOptions {
    * (a slot freed by an expired lease, a lost wake-up). @defaultValue 30_000
    */
   waitSafetyMs: number;
+  /** Status through the provider's list endpoint when many jobs are in flight. */
+  bulk: Partial<BulkOptions>;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -45,6 +48,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   downloadAttempts: 3,
   reconcileSkewMs: 60_000,
   waitSafetyMs: 30_000,
+  bulk: {},
 };
 
 export interface PipelineDeps {
@@ -80,11 +84,13 @@ export class RenderPipeline {
   private readonly deps: PipelineDeps;
   private readonly options: PipelineOptions;
   private readonly waiting: WaitingRoom;
+  private readonly bulk: BulkStatus;
 
   constructor(deps: PipelineDeps) {
     this.deps = deps;
     this.options = { ...DEFAULT_PIPELINE_OPTIONS, ...deps.options };
     this.waiting = new WaitingRoom(deps.redis, deps.prefix);
+    this.bulk = new BulkStatus(deps.redis, deps.prefix, this.options.bulk);
   }
 
   async run(tenant: string, videoId: string, log: Logger): Promise<Next> {
@@ -258,11 +264,24 @@ export class RenderPipeline {
       return this.cancel(record);
     }
     // Renews the slot's lease (idempotent for the same holder): a long render keeps its slot.
+    const inFlight = await this.deps.limits.inFlight(account);
     await this.deps.limits.acquire(account, record.id);
-    const token = await this.deps.limits.take(account);
-    if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
-    const result = await adapter.poll(handle);
-    if (result.hints) await this.deps.limits.observe(account, result.hints);
+    const shared = await this.bulk.status(
+      account,
+      adapter,
+      handle,
+      inFlight,
+      async () => (await this.deps.limits.take(account)).ok,
+    );
+    let result: PollResult;
+    if (shared) {
+      result = shared;
+    } else {
+      const token = await this.deps.limits.take(account);
+      if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
+      result = await adapter.poll(handle);
+      if (result.hints) await this.deps.limits.observe(account, result.hints);
+    }
     const polls = record.polls + 1;
     const elapsedMs = Date.now() - (record.submittedAt ?? Date.now());
 

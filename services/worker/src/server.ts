@@ -55,6 +55,7 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
     release: async (account, holder) => {
       await limiter.release(account, holder);
     },
+    inFlight: (account) => limiter.inFlight(account),
     take: async (account) => {
       const result = await limiter.take(account);
       return result.ok ? { ok: true } : { ok: false, waitMs: result.waitMs };
