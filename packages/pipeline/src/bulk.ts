@@ -17,7 +17,7 @@ export interface BulkOptions {
   minInFlight: number;
 }
 
-export const DEFAULT_BULK_OPTIONS: BulkOptions = { maxAgeMs: 250, minInFlight: 4 };
+export const DEFAULT_BULK_OPTIONS: BulkOptions = { maxAgeMs: 1_000, minInFlight: 4 };
 
 type Snapshot = Record<string, PollResult>;
 
@@ -38,8 +38,9 @@ export class BulkStatus {
 
   /**
    * The job's status from a fresh snapshot, or from a snapshot this call refreshes (spending one
-   * request: `spend` is called first so the rate budget sees it); null when the caller should poll the
-   * job by itself.
+   * request: `spend` is called first so the rate budget sees it); `{ waitMs }` when another worker is
+   * refreshing it right now (look again then, rather than spend a request of one's own); null when the
+   * caller should poll the job by itself.
    */
   async status(
     account: string,
@@ -47,12 +48,13 @@ export class BulkStatus {
     handle: ProviderHandle,
     inFlight: number,
     spend: () => Promise<boolean>,
-  ): Promise<PollResult | null> {
+  ): Promise<PollResult | { waitMs: number } | null> {
     if (!adapter.supports.list || inFlight < this.options.minInFlight) return null;
     const cached = await this.redis.get(this.key(account, 'snapshot'));
     if (cached) return (JSON.parse(cached) as Snapshot)[handle.id] ?? null;
     const locked = await this.redis.set(this.key(account, 'lock'), '1', 'PX', this.options.maxAgeMs, 'NX');
-    if (locked !== 'OK' || !(await spend())) return null;
+    if (locked !== 'OK') return { waitMs: Math.max(1, Math.round(this.options.maxAgeMs / 2)) };
+    if (!(await spend())) return null;
     const { jobs } = await adapter.list({ limit: 100 });
     const snapshot: Snapshot = {};
     for (const job of jobs) {

@@ -8,6 +8,7 @@ export {
   type PipelineDeps,
   type PipelineOptions,
   RenderPipeline,
+  WAITING_FOR_SLOT,
 } from './steps.ts';
 export { type Waiter, WaitingRoom } from './waiting-room.ts';
 export { createRenderWorker, type RenderWorkerOptions } from './worker.ts';

@@ -14,11 +14,13 @@ export const DEFAULT_POLL_POLICY: PollPolicy = { minMs: 500, maxMs: 30_000, cold
 /**
  * When to poll a rendering job next, to detect completion soon after it happens with few requests.
  *
- * - Before the expected end: one look halfway (to learn the provider's progress), then at the expected
- *   end minus one standard deviation (most renders finish after it).
- * - Progress refines the expectation: at p% after t ms, a linear render ends at t * 100 / p.
- * - After the expected start of the finish window: short steps of 4% of the expected duration, so the
- *   delay between completion and its detection stays around 2-4% of the render time.
+ * - While history is thin (under 3 renders of the kind): one look halfway, to learn from progress.
+ * - The first look after that is at the expected end minus one standard deviation; provider progress
+ *   may move the expected end later (a linear render at p% after t ms ends at t * 100 / p), never
+ *   earlier, since progress curves tend to run ahead of time.
+ * - Then short steps of 2% of the expected duration, so the delay between completion and its detection
+ *   stays around 1-3% of the render time. With many renders in flight most of these looks are answered
+ *   from the shared list snapshot (bulk.ts), not by requests of their own.
  */
 export function nextPollDelay(input: {
   elapsedMs: number;
@@ -37,12 +39,13 @@ export function nextPollDelay(input: {
   }
   let expected = estimate.meanMs;
   if (progress !== undefined && progress >= 10 && progress < 100 && elapsedMs > 0) {
-    // Trust the provider's progress as much as history once it is meaningful.
-    expected = (expected + (elapsedMs * 100) / progress) / 2;
+    expected = Math.max(expected, (elapsedMs * 100) / progress);
   }
   const windowStart = expected - estimate.stdMs;
-  const step = Math.max(expected * 0.04, policy.minMs);
-  if (elapsedMs < windowStart / 2 && input.polls === 0) return clamp(windowStart / 2 - elapsedMs);
+  const step = Math.max(expected * 0.02, policy.minMs);
+  if (estimate.samples < 3 && input.polls === 0 && elapsedMs < windowStart / 2) {
+    return clamp(windowStart / 2 - elapsedMs);
+  }
   if (elapsedMs < windowStart) return clamp(windowStart - elapsedMs);
   return clamp(step);
 }

@@ -22,6 +22,9 @@ import { WaitingRoom } from './waiting-room.ts';
 /** What the queue should do with the job after a step: run it again later, or nothing more. */
 export type Next = { delayMs: number; reason: string } | { done: true };
 
+/** The reason of a job parked until a provider slot is handed to it. */
+export const WAITING_FOR_SLOT = 'waiting for a provider slot';
+
 export interface PipelineOptions {
   pollPolicy: PollPolicy;
   /** Provider submissions per job; a second only after the provider failed the first. @defaultValue 2 */
@@ -149,7 +152,7 @@ export class RenderPipeline {
         await this.waiting.join(pool, record.tenant, record.id, record.priority, record.createdAt);
         // A slot may have been freed between the pick and the join: serve the line once now.
         for (const id of eligible) await this.handOff(id);
-        return { delayMs: this.options.waitSafetyMs, reason: 'waiting for a provider slot' };
+        return { delayMs: this.options.waitSafetyMs, reason: WAITING_FOR_SLOT };
       }
       account = picked.account;
       await this.waiting.leave(pool, record.tenant, record.id);
@@ -274,6 +277,9 @@ export class RenderPipeline {
       async () => (await this.deps.limits.take(account)).ok,
     );
     let result: PollResult;
+    if (shared && 'waitMs' in shared) {
+      return { delayMs: shared.waitMs, reason: 'waiting for the shared status snapshot' };
+    }
     if (shared) {
       result = shared;
     } else {
@@ -309,7 +315,14 @@ export class RenderPipeline {
         return { delayMs, reason: 'rendering' };
       }
       case 'succeeded': {
-        await this.deps.history.record(this.kind(record, account), elapsedMs);
+        // It finished somewhere between the previous look (the record's last update) and this one: count
+        // the midpoint, not the moment we noticed, or the estimate would creep later with every render.
+        const previousLook = record.polls > 0 ? record.updatedAt : Date.now();
+        const finishedAt = (previousLook + Date.now()) / 2;
+        await this.deps.history.record(
+          this.kind(record, account),
+          finishedAt - (record.submittedAt ?? finishedAt),
+        );
         // The render is over: its provider slot is free even though the download is still to come.
         await this.releaseSlot(account, record.id);
         const next = { ...record, polls, step: 'fetch', progress: 100, stepRetries: 0 };
@@ -502,6 +515,16 @@ export class RenderPipeline {
   }
 
   // --- slots --------------------------------------------------------------------------------------
+
+  /**
+   * Whether a slot was handed to this waiting job (its account is recorded before the wake-up is
+   * attempted). The worker asks after parking the job: a hand-off that raced with the parking could not
+   * wake it, and this is how the job wakes itself instead of sleeping the safety delay on a held slot.
+   */
+  async granted(tenant: string, videoId: string): Promise<boolean> {
+    const record = await this.deps.store.get(tenant, videoId);
+    return record?.status === 'queued' && record.provider !== null && record.submitStartedAt === null;
+  }
 
   /** Frees a job's provider slot and hands it straight to the next job waiting in line for it. */
   private async releaseSlot(account: string, videoId: string): Promise<void> {

@@ -2,7 +2,7 @@ import { bullPrefix, RENDER_QUEUE, renderJobData } from '@reelay/jobs';
 import type { Logger } from '@reelay/logger';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RenderPipeline } from './steps.ts';
+import { type RenderPipeline, WAITING_FOR_SLOT } from './steps.ts';
 
 export interface RenderWorkerOptions {
   /** Steps run at once in this process; steps are short I/O, renders never hold one. @defaultValue 64 */
@@ -38,6 +38,9 @@ export function createRenderWorker(
       if ('done' in next) return;
       log.debug({ delayMs: next.delayMs, reason: next.reason }, 'next step scheduled');
       await job.moveToDelayed(Date.now() + next.delayMs, token);
+      if (next.reason === WAITING_FOR_SLOT && (await pipeline.granted(tenant, videoId))) {
+        await job.promote().catch(() => {});
+      }
       throw new DelayedError();
     },
     {

@@ -20,6 +20,13 @@ export const workerEnvSchema = z.object({
   POLL_MIN_MS: env.int(500, 10),
   POLL_MAX_MS: env.int(30_000, 100),
   POLL_COLD_START_MS: env.int(2_000, 10),
+  /**
+   * With many renders in flight on an account, their status comes from one shared list answer at most
+   * this old (it adds up to this much to completion detection).
+   */
+  BULK_STATUS_MAX_AGE_MS: env.int(1_000, 1, 60_000),
+  /** Renders in flight on an account before status is read in bulk. */
+  BULK_STATUS_MIN_IN_FLIGHT: env.int(4, 1),
   SHUTDOWN_TIMEOUT_MS: env.int(30_000, 0),
 });
 
