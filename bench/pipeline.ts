@@ -28,15 +28,20 @@ const progress = (text: string) => process.stderr.write(`${text}\n`);
 const runId = `reelay-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 const infra = await startInfra({ redisUrl: config.redisUrl, s3: config.s3, runId });
 const cleanups = new Set<() => Promise<void>>();
-const shutdown = async () => {
-  for (const cleanup of [...cleanups].reverse()) await cleanup().catch(() => {});
-  cleanups.clear();
-  await emptyBucket(infra.s3Env).catch((e: Error) => console.error(`cleanup: bucket: ${e.message}`));
-  await infra.close();
-};
+let shuttingDown: Promise<void> | undefined;
+let interrupted = false;
+// Once: a signal's cleanup and the main flow's `finally` must not each empty the bucket and stop Redis.
+const shutdown = () =>
+  (shuttingDown ??= (async () => {
+    for (const cleanup of [...cleanups].reverse()) await cleanup().catch(() => {});
+    cleanups.clear();
+    await emptyBucket(infra.s3Env).catch((e: Error) => console.error(`cleanup: bucket: ${e.message}`));
+    await infra.close();
+  })());
 // Ctrl-C (or a kill) mid-run still stops the processes it spawned and takes its keys and bucket back.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    interrupted = true;
     progress(`${signal}: cleaning up`);
     void shutdown().finally(() => process.exit(130));
   });
@@ -118,6 +123,11 @@ try {
   for (const run of runs) {
     out(`detection (${run.name}): the simulator's finishedAt of the job -> ${run.detectionSource}`);
   }
+  out(
+    "polls: a look is a retrieve of the job or its entry in a shared list answer (Reelay's bulk status); the " +
+      'target is judged on the median of per-job retrieves when there were no list requests, else on the mean ' +
+      'of (retrieve + list) requests per job',
+  );
   for (const run of runs) {
     const c = run.cpu;
     const foreign =
@@ -193,7 +203,8 @@ try {
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 } catch (error) {
-  console.error(`pipeline: ${(error as Error).stack ?? error}`);
+  // After a signal the side fails because its processes were stopped under it: not worth a stack trace.
+  if (!interrupted) console.error(`pipeline: ${(error as Error).stack ?? error}`);
   exitCode = 1;
 } finally {
   await shutdown();

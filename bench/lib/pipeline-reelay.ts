@@ -48,6 +48,7 @@ export function scaledWorkerEnv(timeFactor: number): Record<string, string> {
     POLL_MIN_MS: scale(500, 10),
     POLL_MAX_MS: scale(30_000, 100),
     POLL_COLD_START_MS: scale(2_000, 10),
+    BULK_STATUS_MAX_AGE_MS: scale(1_000, 1),
     // The lease outlives the longest gap between two polls (POLL_MAX_MS) many times over; 5 s is the floor.
     SLOT_LEASE_MS: scale(120_000, 5_000),
   };
@@ -110,7 +111,7 @@ export async function runReelaySide(options: ReelaySideOptions): Promise<SideRun
       if (event.step === 'fetch' && !detected.has(event.id)) detected.set(event.id, event.at);
       if (TERMINAL.has(event.status)) finished.add(event.id);
     });
-    await subscriber.psubscribe(`${store.keys.events(TENANT, '*')}`);
+    await subscriber.psubscribe(store.keys.events(TENANT, '*'));
 
     const workerEnv = {
       ...common,
@@ -232,9 +233,9 @@ export async function runReelaySide(options: ReelaySideOptions): Promise<SideRun
       sim: stats,
       cpu: cpuUse,
       notes: [
-        // The two agree unless polls were refused (429) or a step ran twice after a crash.
-        `status polls: ${recordPolls} counted in the records, ${stats.ops.retrieve?.requests ?? 0} retrieve ` +
-          'requests seen by the provider',
+        // Without bulk status the two agree unless polls were refused (429) or a step ran twice.
+        `status looks: ${recordPolls} counted in the records; the provider served ` +
+          `${stats.ops.retrieve?.requests ?? 0} retrieve and ${stats.ops.list?.requests ?? 0} list requests`,
         ...exits,
       ],
       submittedByWorker: submitted,
