@@ -26,6 +26,25 @@ export function createS3(config: S3Config): S3Client {
   });
 }
 
+/** The S3_* settings every service parses (see @reelay/config's s3Section). */
+export interface S3Env {
+  S3_ENDPOINT?: string | undefined;
+  S3_REGION: string;
+  S3_ACCESS_KEY_ID?: string | undefined;
+  S3_SECRET_ACCESS_KEY?: string | undefined;
+  S3_FORCE_PATH_STYLE: boolean;
+}
+
+export function createS3FromEnv(env: S3Env): S3Client {
+  return createS3({
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    accessKeyId: env.S3_ACCESS_KEY_ID,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  });
+}
+
 export async function headBucket(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new HeadBucketCommand({ Bucket: bucket }));
 }

@@ -11,13 +11,16 @@ export interface Probe {
   format: { format_name: string; duration?: string; size?: string };
 }
 
-/** ffprobe's JSON view of a file or of bytes (it fails, and so does this, on anything it cannot parse). */
-export async function ffprobe(input: string | Buffer): Promise<Probe> {
+/**
+ * ffprobe's JSON view of a file or of bytes (it fails, and so does this, on anything it cannot parse).
+ * Bytes are written to a temporary file called `name`.
+ */
+export async function ffprobe(input: string | Uint8Array, name = 'media'): Promise<Probe> {
   let file = typeof input === 'string' ? input : '';
   let dir: string | undefined;
   if (typeof input !== 'string') {
     dir = mkdtempSync(join(tmpdir(), 'reelay-probe-'));
-    file = join(dir, 'media');
+    file = join(dir, name);
     writeFileSync(file, input);
   }
   try {

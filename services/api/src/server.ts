@@ -2,7 +2,7 @@ import { createRenderQueue, EventHub, VideoStore } from '@reelay/jobs';
 import { createLogger, type Logger } from '@reelay/logger';
 import { Catalog } from '@reelay/providers';
 import { createRedis } from '@reelay/redis';
-import { createS3 } from '@reelay/storage';
+import { createS3FromEnv } from '@reelay/storage';
 import { ApiKeyStore } from '@reelay/tenants';
 import Fastify from 'fastify';
 import { app } from './app.ts';
@@ -26,13 +26,7 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
   // Pub/sub needs a connection of its own; it may wait for Redis like a worker does.
   const subscriber = createRedis(env.REDIS_URL, 'worker');
   subscriber.on('error', () => {});
-  const s3 = createS3({
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    accessKeyId: env.S3_ACCESS_KEY_ID,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  });
+  const s3 = createS3FromEnv(env);
   // BullMQ gets a connection of its own: it defines ~50 Lua scripts on it, and ioredis copies every
   // defined script into each MULTI/pipeline made on that connection (tens of µs per use on ours).
   const queueConnection = createRedis(env.REDIS_URL, 'producer');

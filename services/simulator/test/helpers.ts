@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll } from 'vitest';
 import { type RunningSimulator, type SimulatorConfig, startSimulator } from '../src/index.ts';
 
 // Shared test plumbing: a simulator per test file on a free port, a tiny fetch client, ffprobe.
-
-const run = promisify(execFile);
 
 /** Starts a simulator for the current test file, closed after it; fast clock unless overridden. */
 export async function useSimulator(overrides: Partial<SimulatorConfig> = {}): Promise<RunningSimulator> {
@@ -126,36 +122,12 @@ export async function finishedJob(c: Client, body: Record<string, unknown> = {})
   return seen.at(-1)!;
 }
 
-export interface Probe {
-  streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }>;
-  format: { duration?: string; size: string; format_name: string };
-}
+import { ffprobe, type Probe } from '@reelay/testkit';
 
-/** ffprobe's JSON view of a file (ffprobe fails, and so does this, on anything it cannot parse). */
-export async function ffprobe(file: string): Promise<Probe> {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-show_streams',
-    '-show_format',
-    '-of',
-    'json',
-    file,
-  ]);
-  return JSON.parse(stdout) as Probe;
-}
+export { ffprobe, type Probe };
 
-/** Writes `data` to a fresh temp dir and probes it. */
-export async function probeBytes(data: Uint8Array, name = 'media.bin'): Promise<Probe> {
-  const dir = await tempDir();
-  try {
-    const file = join(dir, name);
-    await writeFile(file, data);
-    return await ffprobe(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+/** Writes `data` to a temp file named `name` and probes it. */
+export const probeBytes = (data: Uint8Array, name = 'media.bin'): Promise<Probe> => ffprobe(data, name);
 
 export const tempDir = () => mkdtemp(join(tmpdir(), 'reelay-sim-test-'));
 

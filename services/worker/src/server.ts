@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '@reelay/logger';
 import { createRenderWorker, type LimitsPort, RenderHistory, RenderPipeline } from '@reelay/pipeline';
 import { createAdapter, type ProviderAdapter } from '@reelay/providers';
 import { assertNoEviction, createRedis } from '@reelay/redis';
-import { createS3 } from '@reelay/storage';
+import { createS3FromEnv } from '@reelay/storage';
 import type { WorkerEnv } from './env.ts';
 import { healthServer } from './health.ts';
 
@@ -30,13 +30,7 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
     redis.disconnect();
     throw error;
   }
-  const s3 = createS3({
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    accessKeyId: env.S3_ACCESS_KEY_ID,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  });
+  const s3 = createS3FromEnv(env);
 
   const accounts = env.PROVIDER_ACCOUNTS;
   const adapters = new Map<string, ProviderAdapter>(
