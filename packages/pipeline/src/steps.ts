@@ -514,6 +514,16 @@ export class RenderPipeline {
     return { delayMs: retryDelay(retries), reason: 'retry after transient failure' };
   }
 
+  /**
+   * The step code itself kept crashing (not a provider problem: those are handled inside the steps)
+   * until the queue gave up: end the video as failed rather than leave it looking alive forever.
+   */
+  async abandon(tenant: string, videoId: string, message: string): Promise<void> {
+    const record = await this.deps.store.get(tenant, videoId);
+    if (!record || TERMINAL_STATUSES.has(record.status)) return;
+    await this.fail(record, 'internal_error', `Reelay could not process this job: ${message}`);
+  }
+
   // --- slots --------------------------------------------------------------------------------------
 
   /**

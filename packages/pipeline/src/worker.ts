@@ -55,7 +55,18 @@ export function createRenderWorker(
       settings: { backoffStrategy: (attemptsMade: number) => Math.min(60_000, 500 * 2 ** attemptsMade) },
     },
   );
-  worker.on('failed', (job, err) => logger.error({ jobId: job?.id, err }, 'render step crashed'));
+  worker.on('failed', (job, err) => {
+    logger.error({ jobId: job?.id, attempt: job?.attemptsMade, err }, 'render step crashed');
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const parsed = renderJobData.safeParse(job.data);
+    if (parsed.success) {
+      void pipeline
+        .abandon(parsed.data.tenant, parsed.data.videoId, err.message)
+        .catch((error: Error) =>
+          logger.error({ jobId: job.id, err: error }, 'could not fail an abandoned job'),
+        );
+    }
+  });
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection problem'));
   return worker;
 }
