@@ -9,7 +9,7 @@ const api = client(sim, 'key-life');
 
 describe('lifecycle', () => {
   it('goes queued -> in_progress -> completed with rising progress and a polling hint', async () => {
-    const created = await api.create({ prompt: 'a slow one #sim(queue_ms=300,render_ms=800)' });
+    const created = await api.create({ prompt: 'a slow one #sim(queue_ms=1000,render_ms=800)' });
     expect(created.body.status).toBe('queued');
     const seen = await pollToEnd(api, created.body.id, 15);
     const statuses = seen.map((v) => v.status);

@@ -61,7 +61,9 @@ describe('newapi flavor', () => {
 
   it('serves /v1 in the newapi shape when SIM_FLAVOR=newapi, openai under /openai/v1', async () => {
     const flavored = await useSimulator({ SIM_FLAVOR: 'newapi' });
-    const plain = await client(flavored, 'k').create({ prompt: 'p' });
+    // A long queue wait: the job must still be queued when the second request reads it, however loaded
+    // the machine is (the fast test clock would otherwise move it on between the two requests).
+    const plain = await client(flavored, 'k').create({ prompt: 'p #sim(queue_ms=60000)' });
     expect(plain.body.id).toMatch(/^task_/);
     expect(plain.body.progress).toBe('0%');
     const openai = await client(flavored, 'k', '/openai/v1').retrieve(plain.body.id);
