@@ -1,19 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type IsolatedRedis, isolatedRedis, waitFor } from '@reelay/testkit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type IsolatedRedis, waitFor } from '@reelay/testkit';
+import { describe, expect, it } from 'vitest';
 import { ProviderLimits } from './limits.ts';
 import type { LimitsOptions } from './options.ts';
+import { useIsolatedRedis } from './redis.fixture.ts';
 
 // 600 rpm = a token per 100 ms; halved, one per 200 ms.
 const ACCOUNT = { id: 'a', concurrency: 4, rpm: 600 };
 
 describe('adaptive shrink and slow recovery', () => {
   let ctx: IsolatedRedis;
-  beforeEach(async () => {
-    ctx = await isolatedRedis('limits');
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
+  useIsolatedRedis((c) => {
+    ctx = c;
   });
   const limitsWith = (options: LimitsOptions) =>
     new ProviderLimits(ctx.redis, ctx.prefix, [ACCOUNT], options);

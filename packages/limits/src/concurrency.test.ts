@@ -1,28 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type IsolatedRedis, isolatedRedis, runNode, waitFor } from '@reelay/testkit';
-import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type IsolatedRedis, runNode, waitFor } from '@reelay/testkit';
+import { describe, expect, it } from 'vitest';
 import { hammer } from './hammer.fixture.ts';
 import { ProviderLimits } from './limits.ts';
 import type { AccountLimits } from './options.ts';
+import { useIsolatedRedis } from './redis.fixture.ts';
 
 const FIXTURE = 'packages/limits/src/hammer.fixture.ts';
 
 describe('concurrency slots', () => {
   let ctx: IsolatedRedis;
-  const extra: Redis[] = [];
-  beforeEach(async () => {
-    ctx = await isolatedRedis('limits');
+  const connect = useIsolatedRedis((c) => {
+    ctx = c;
   });
-  afterEach(async () => {
-    for (const c of extra.splice(0)) c.disconnect();
-    await ctx.cleanup();
-  });
-  const connect = () => {
-    const c = new Redis(ctx.url);
-    extra.push(c);
-    return c;
-  };
 
   it('grants exactly the cap; a release (by any process) frees one', async () => {
     const limits = new ProviderLimits(ctx.redis, ctx.prefix, [{ id: 'a', concurrency: 3, rpm: 60 }]);

@@ -1,18 +1,13 @@
-import { type IsolatedRedis, isolatedRedis } from '@reelay/testkit';
-import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IsolatedRedis } from '@reelay/testkit';
+import { describe, expect, it } from 'vitest';
 import { ProviderLimits } from './limits.ts';
 import type { AccountLimits } from './options.ts';
+import { useIsolatedRedis } from './redis.fixture.ts';
 
 describe('routing to the account with headroom', () => {
   let ctx: IsolatedRedis;
-  const extra: Redis[] = [];
-  beforeEach(async () => {
-    ctx = await isolatedRedis('limits');
-  });
-  afterEach(async () => {
-    for (const c of extra.splice(0)) c.disconnect();
-    await ctx.cleanup();
+  const connect = useIsolatedRedis((c) => {
+    ctx = c;
   });
 
   it('takes the account with the most free slots, until all are full', async () => {
@@ -87,11 +82,7 @@ describe('routing to the account with headroom', () => {
       { id: 'a', concurrency: 1, rpm: 60_000 },
       { id: 'b', concurrency: 1, rpm: 60_000 },
     ];
-    const workers = [0, 1].map(() => {
-      const c = new Redis(ctx.url);
-      extra.push(c);
-      return new ProviderLimits(c, ctx.prefix, accounts);
-    });
+    const workers = [0, 1].map(() => new ProviderLimits(connect(), ctx.prefix, accounts));
     expect((await workers[0]!.acquire('b', 'blocker')).ok).toBe(true);
     for (let round = 0; round < 20; round++) {
       const picks = await Promise.all(workers.map((w, i) => w.pick(accounts, `r${round}-w${i}`)));

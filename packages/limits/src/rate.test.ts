@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type IsolatedRedis, isolatedRedis } from '@reelay/testkit';
-import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IsolatedRedis } from '@reelay/testkit';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { ProviderLimits } from './limits.ts';
+import { useIsolatedRedis } from './redis.fixture.ts';
 
 /** Redis' clock in ms: the one the scripts use. */
 async function redisNow(redis: Redis): Promise<number> {
@@ -12,19 +13,9 @@ async function redisNow(redis: Redis): Promise<number> {
 
 describe('request-rate budget', () => {
   let ctx: IsolatedRedis;
-  const extra: Redis[] = [];
-  beforeEach(async () => {
-    ctx = await isolatedRedis('limits');
+  const connect = useIsolatedRedis((c) => {
+    ctx = c;
   });
-  afterEach(async () => {
-    for (const c of extra.splice(0)) c.disconnect();
-    await ctx.cleanup();
-  });
-  const connect = () => {
-    const c = new Redis(ctx.url);
-    extra.push(c);
-    return c;
-  };
 
   it('grants its burst, then about rpm per minute, across two clients', async () => {
     // 6000 rpm = 0.1 token/ms; a 200 ms burst = 20 tokens.
