@@ -1,8 +1,9 @@
 // Bench for the create endpoint (issue 3): Reelay's POST /v1/videos (auth, validation, idempotency,
 // persistence, enqueue) against a minimal Fastify route that only calls `queue.add`, under the same
 // autocannon load, on the same Redis and S3, one side at a time. Run: ./reelay bench api-create --help
+
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { machine as describeMachine } from './lib/cli.ts';
 import { loadConfig, type RowName } from './lib/config.ts';
 import { type CpuSample, foreignShare, sampleCpu, waitForQuiet } from './lib/cpu.ts';
 import { startInfra } from './lib/infra.ts';
@@ -83,13 +84,7 @@ async function measure(row: RowName, prefix: string): Promise<RunResult> {
 
 let exitCode = 0;
 try {
-  const machine = {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model.trim() ?? 'unknown',
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    redis: infra.redisVersion,
-  };
+  const machine = describeMachine(infra.redisVersion);
   out(
     `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, redis ${machine.redis}`,
   );

@@ -2,9 +2,10 @@
 // processes, global provider limits) against the provider simulator with a concurrency cap and a request
 // budget, side by side with the seed sample's naive client (one client per job, 10 s poll sleep) against
 // a fresh simulator with the same limits. Run: ./reelay bench pipeline --help
+
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { machine as describeMachine } from './lib/cli.ts';
 import { startInfra } from './lib/infra.ts';
 import { emptyBucket } from './lib/pipeline-bucket.ts';
 import { loadPipelineConfig } from './lib/pipeline-config.ts';
@@ -47,13 +48,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const machine = {
-  cores: cpus().length,
-  cpu: cpus()[0]?.model.trim() ?? 'unknown',
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
-  redis: infra.redisVersion,
-};
+const machine = describeMachine(infra.redisVersion);
 const code = codeVersion();
 /** The code measured: the commit, and whether services or packages differ from it (figures move with them). */
 function codeVersion(): string {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { cli } from './cli.ts';
 
 export const ROWS = ['minimal', 'reelay', 'reelay-idem'] as const;
 export type RowName = (typeof ROWS)[number];
@@ -37,9 +37,20 @@ const USAGE = `usage: ./reelay bench api-create [--connections N] [--duration S]
 env: REDIS_URL, S3_ENDPOINT (+ S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) to use existing servers;
      BENCH_CONNECTIONS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_ROUNDS as defaults for the flags.`;
 
+const { fail, flags, int } = cli('api-create', USAGE);
+const OPTIONS = {
+  connections: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  rounds: { type: 'string' },
+  rows: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 /** Flags first, then `BENCH_*` variables, then defaults. The only place the bench reads `process.env`. */
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): BenchConfig {
-  const values = flags(argv);
+  const values = flags(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
@@ -66,37 +77,4 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
         }
       : null,
   };
-}
-
-function flags(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        connections: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        rounds: { type: 'string' },
-        rows: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-}
-
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    fail(`--${name} must be an integer from ${min} to ${max} (got '${raw}')`);
-  }
-  return value;
-}
-
-function fail(message: string): never {
-  console.error(`api-create: ${message}\n${USAGE}`);
-  process.exit(2);
 }

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { cli } from './cli.ts';
 import type { S3Given } from './config.ts';
 
 export const SIDES = ['reelay', 'naive'] as const;
@@ -37,12 +37,25 @@ const USAGE = `usage: ./reelay bench pipeline [--jobs N] [--time-factor F] [--co
   --json         the figures as one JSON line on stdout (the table goes to stderr)
 env: REDIS_URL, S3_ENDPOINT (+ S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) to use existing servers.`;
 
+const { fail, flags, int } = cli('pipeline', USAGE);
+const OPTIONS = {
+  jobs: { type: 'string' },
+  'time-factor': { type: 'string' },
+  concurrency: { type: 'string' },
+  rpm: { type: 'string' },
+  seconds: { type: 'string' },
+  sides: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 /** Flags, then defaults; the only place this bench reads `process.env`. */
 export function loadPipelineConfig(
   argv: string[],
   env: Record<string, string | undefined>,
 ): PipelineBenchConfig {
-  const values = flags(argv);
+  const values = flags(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
@@ -79,39 +92,4 @@ export function loadPipelineConfig(
         }
       : null,
   };
-}
-
-function flags(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        jobs: { type: 'string' },
-        'time-factor': { type: 'string' },
-        concurrency: { type: 'string' },
-        rpm: { type: 'string' },
-        seconds: { type: 'string' },
-        sides: { type: 'string' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-}
-
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    fail(`--${name} must be an integer from ${min} to ${max} (got '${raw}')`);
-  }
-  return value;
-}
-
-function fail(message: string): never {
-  console.error(`pipeline: ${message}\n${USAGE}`);
-  process.exit(2);
 }
