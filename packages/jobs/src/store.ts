@@ -122,13 +122,15 @@ export class VideoStore {
   /**
    * Applies a named transition (see transitions.ts) if the video's current status allows it, and
    * publishes the new status on the video's event channel. Returns whether it applied and the status
-   * found before.
+   * found before; with `read`, also the record as it is now (one more round trip, which the worker's
+   * frequent progress transitions do not need).
    */
   async transition(
     tenant: string,
     id: string,
     name: TransitionName,
     patch: Partial<VideoRecord> = {},
+    options: { read?: boolean } = {},
   ): Promise<{ applied: boolean; previous: VideoStatus | null; record: VideoRecord | null }> {
     const { from, to } = TRANSITIONS[name];
     const now = Date.now();
@@ -140,7 +142,7 @@ export class VideoStore {
       JSON.stringify({ id, status: to, progress: patch.progress, step: patch.step, at: now }),
       ...toHash(fields),
     );
-    const record = await this.get(tenant, id);
+    const record = options.read ? await this.get(tenant, id) : null;
     return { applied: applied === 1, previous: (previous || null) as VideoStatus | null, record };
   }
 

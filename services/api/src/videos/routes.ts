@@ -199,18 +199,26 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
         throw apiErrors.invalidState(`Video ${record.id} is already ${record.status}.`);
       }
       if (record.status === 'queued') {
-        const result = await store.transition(tenant, record.id, 'cancelQueued', {
-          step: 'done',
-          cancelRequested: true,
-          completedAt: Date.now(),
-        });
+        const result = await store.transition(
+          tenant,
+          record.id,
+          'cancelQueued',
+          { step: 'done', cancelRequested: true, completedAt: Date.now() },
+          { read: true },
+        );
         if (result.applied) {
           // Best effort: a job a worker has already locked stays, and the worker drops it on seeing the status.
           await queue.remove(record.id).catch(() => 0);
           return present(result.record ?? record);
         }
       }
-      const result = await store.transition(tenant, record.id, 'requestCancel', { cancelRequested: true });
+      const result = await store.transition(
+        tenant,
+        record.id,
+        'requestCancel',
+        { cancelRequested: true },
+        { read: true },
+      );
       if (!result.applied) {
         if (result.previous && TERMINAL_STATUSES.has(result.previous)) {
           throw apiErrors.invalidState(`Video ${record.id} is already ${result.previous}.`);
