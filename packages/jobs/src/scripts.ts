@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 /**
  * Creates a video record, or returns the idempotency entry that already exists.
  * KEYS[1] video hash, KEYS[2] tenant's video index, KEYS[3] idempotency key ('' when none)
- * ARGV[1] video id, ARGV[2] idempotency entry (JSON), ARGV[3] entry TTL in ms, ARGV[4..] hash field/values
+ * ARGV[1] video id, ARGV[2] idempotency entry ("<request hash> <video id>"), ARGV[3] entry TTL in ms, ARGV[4..] hash field/values
  * Returns {1, ''} when created, {0, entry} when the idempotency key was already used.
  */
 const CREATE = `

@@ -1,19 +1,15 @@
 import type { VideoStatus } from '@reelay/contracts';
 import type { Redis } from 'ioredis';
 import { Keys } from './keys.ts';
-import { fromHash, toHash, type VideoRecord } from './record.ts';
+import { createFields, fromHash, toHash, type VideoRecord } from './record.ts';
 import { type JobScripts, withScripts } from './scripts.ts';
 import { DELETABLE, TRANSITIONS, type TransitionName } from './transitions.ts';
 
 /** What the idempotency key stores: the request's fingerprint and the record as first created. */
-interface IdempotencyEntry {
-  requestHash: string;
-  record: VideoRecord;
-}
-
 export type CreateResult =
   | { created: true; record: VideoRecord }
-  | { created: false; record: VideoRecord; requestHash: string };
+  /** The key was used before: by the video with this id, for a request with this fingerprint. */
+  | { created: false; videoId: string; requestHash: string };
 
 export interface VideoEvent {
   id: string;
@@ -57,22 +53,20 @@ export class VideoStore {
     idempotency?: { keyHash: string; requestHash: string },
   ): Promise<CreateResult> {
     const { tenant, id } = record;
-    const entry: IdempotencyEntry | undefined = idempotency && {
-      requestHash: idempotency.requestHash,
-      record,
-    };
     const [created, existing] = await this.redis.reelayCreate(
       this.keys.video(tenant, id),
       this.keys.videos(tenant),
       idempotency ? this.keys.idempotency(tenant, idempotency.keyHash) : '',
       id,
-      entry ? JSON.stringify(entry) : '',
+      // Just the fingerprint and the id: a replay reads the video itself (its current state), and the
+      // entry stays ~100 bytes however large the request was.
+      idempotency ? `${idempotency.requestHash} ${id}` : '',
       String(this.idempotencyTtlMs),
-      ...toHash(record),
+      ...createFields(record),
     );
     if (created === 1) return { created: true, record };
-    const previous = JSON.parse(existing) as IdempotencyEntry;
-    return { created: false, record: previous.record, requestHash: previous.requestHash };
+    const [requestHash = '', videoId = ''] = existing.split(' ');
+    return { created: false, videoId, requestHash };
   }
 
   /** Undoes a create whose enqueue failed, so that a retry of the request starts clean. */

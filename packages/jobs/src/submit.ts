@@ -72,15 +72,18 @@ export function newRecord(input: NewVideo): VideoRecord {
  * Stores a new video and hands it to the workers, exactly once per idempotency key:
  * - first request with a key: store, enqueue (on enqueue failure the record is removed again so a retry
  *   starts clean, and the error surfaces as 503);
- * - same key, same request: the original record, and the enqueue is repeated while the video is still
- *   queued (BullMQ ignores a duplicate job id, so this only heals a lost enqueue);
+ * - same key, same request: that video as it is now, and the enqueue is repeated while it is still
+ *   queued (BullMQ ignores a duplicate job id, so this only heals a lost enqueue); 409 once it has been
+ *   deleted;
  * - same key, different request: 422.
  */
 export async function submitVideo(
   deps: { store: VideoStore; queue: Queue },
   record: VideoRecord,
-  requestHash: string,
+  /** The request's fingerprint; only computed when the record carries an idempotency key. */
+  fingerprint: () => string,
 ): Promise<{ record: VideoRecord; replayed: boolean }> {
+  const requestHash = record.idempotencyKey ? fingerprint() : '';
   const idempotency = record.idempotencyKey
     ? { keyHash: keyHash(record.idempotencyKey), requestHash }
     : undefined;
@@ -101,11 +104,19 @@ export async function submitVideo(
     throw new ApiError(
       422,
       'idempotency_key_reused',
-      `Idempotency-Key '${record.idempotencyKey}' was already used with a different request (video ${result.record.id}). Use a new key for a new request.`,
+      `Idempotency-Key '${record.idempotencyKey}' was already used with a different request (video ${result.videoId}). Use a new key for a new request.`,
       { param: 'Idempotency-Key' },
     );
   }
-  const current = await deps.store.get(record.tenant, result.record.id);
-  if (current?.status === 'queued') await enqueueRender(deps.queue, current);
-  return { record: result.record, replayed: true };
+  const current = await deps.store.get(record.tenant, result.videoId);
+  if (!current) {
+    throw new ApiError(
+      409,
+      'invalid_state',
+      `Idempotency-Key '${record.idempotencyKey}' created video ${result.videoId}, which has since been deleted. Use a new key for a new request.`,
+      { param: 'Idempotency-Key' },
+    );
+  }
+  if (current.status === 'queued') await enqueueRender(deps.queue, current);
+  return { record: current, replayed: true };
 }

@@ -3,7 +3,7 @@ import { createRenderQueue, Keys, keyHash } from '@reelay/jobs';
 import { waitFor } from '@reelay/testkit';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bodyOf, expectError, png, type VideoList } from './fixtures.ts';
+import { bodyOf, expectError, png, storeOf, type VideoList } from './fixtures.ts';
 import { json, startTestApi, type TestApi } from './harness.ts';
 
 let api: TestApi;
@@ -69,6 +69,20 @@ it('counts defaults as part of the request: an explicit default is the same requ
   );
   expect(second.status).toBe(200);
   expect((await bodyOf(second)).id).toBe(first.id);
+});
+
+it('answers a replay of a key whose video was deleted with 409 naming the key, creating nothing', async () => {
+  const key = await api.key('gone');
+  const body = { prompt: 'a lantern in fog' };
+  const original = await bodyOf(await api.call(key, '/v1/videos', withKey(body, 'gone-1')));
+  await storeOf(api).transition('gone', original.id, 'cancel', { step: 'done' });
+  expect((await api.call(key, `/v1/videos/${original.id}`, { method: 'DELETE' })).status).toBe(200);
+
+  const error = await expectError(await api.call(key, '/v1/videos', withKey(body, 'gone-1')), 409, {
+    param: 'Idempotency-Key',
+  });
+  expect(error.message).toMatch(/'gone-1'.*deleted/);
+  expect(await listIds(key)).toEqual([]);
 });
 
 it('refuses the same key with a different body: 422 naming the key, nothing created', async () => {

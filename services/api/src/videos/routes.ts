@@ -96,7 +96,7 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
         idempotencyKey,
         deadlineMs: app.deps.jobDeadlineMs,
       });
-      const submitted = await submitVideo(app.deps, record, requestHash(request.body)).catch(
+      const submitted = await submitVideo(app.deps, record, () => requestHash(request.body)).catch(
         async (error) => {
           if (inputReference?.kind === 'upload')
             await deleteOutputs(app.deps, [inputReference.key]).catch(() => {});
