@@ -1,2 +1,3 @@
 export * from './errors.ts';
 export * from './videos.ts';
+export * from './webhooks.ts';
