@@ -1,6 +1,7 @@
 export { EventHub } from './events.ts';
 export { newVideoId, videoIdTime } from './ids.ts';
 export { Keys } from './keys.ts';
+export { toVideoObject } from './present.ts';
 export {
   bullPrefix,
   createRenderQueue,

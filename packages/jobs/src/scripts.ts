@@ -21,10 +21,11 @@ return {1, ''}
 `;
 
 /**
- * Moves a video to a new state if its current status is one of the allowed ones, and announces it.
+ * Moves a video to a new state if its current status is one of the allowed ones (and a guard field is
+ * not set), and announces it.
  * KEYS[1] video hash, KEYS[2] events channel
  * ARGV[1] allowed current statuses, comma-separated; ARGV[2] event JSON ('' for none);
- * ARGV[3..] hash field/values to set
+ * ARGV[3] a field that must be unset or empty ('' for no guard); ARGV[4..] hash field/values to set
  * Returns {1, previous status} when applied, {0, current status or ''} when not (missing or not allowed).
  */
 const TRANSITION = `
@@ -35,7 +36,8 @@ for s in string.gmatch(ARGV[1], '[^,]+') do
   if s == status then allowed = true break end
 end
 if not allowed then return {0, status} end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[3] ~= '' and (redis.call('HGET', KEYS[1], ARGV[3]) or '') ~= '' then return {0, status} end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 if ARGV[2] ~= '' then redis.call('PUBLISH', KEYS[2], ARGV[2]) end
 return {1, status}
 `;

@@ -126,14 +126,17 @@ export class VideoStore {
     patch: Partial<VideoRecord> = {},
     options: { read?: boolean } = {},
   ): Promise<{ applied: boolean; previous: VideoStatus | null; record: VideoRecord | null }> {
-    const { from, to } = TRANSITIONS[name];
+    const transition: { from: readonly string[]; to: VideoStatus | null; unlessSet?: string } =
+      TRANSITIONS[name];
+    const { from, to } = transition;
     const now = Date.now();
-    const fields: Partial<VideoRecord> = { ...patch, status: to, updatedAt: now };
+    const fields: Partial<VideoRecord> = { ...patch, ...(to ? { status: to } : {}), updatedAt: now };
     const [applied, previous] = await this.redis.reelayTransition(
       this.keys.video(tenant, id),
       this.keys.events(tenant, id),
       from.join(','),
-      JSON.stringify({ id, status: to, progress: patch.progress, step: patch.step, at: now }),
+      to ? JSON.stringify({ id, status: to, progress: patch.progress, step: patch.step, at: now }) : '',
+      transition.unlessSet ?? '',
       ...toHash(fields),
     );
     const record = options.read ? await this.get(tenant, id) : null;

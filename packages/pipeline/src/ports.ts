@@ -1,3 +1,4 @@
+import type { VideoRecord } from '@reelay/jobs';
 import type { RateLimitHints } from '@reelay/providers';
 
 /**
@@ -18,4 +19,19 @@ export interface LimitsPort {
   penalize(account: string, hints: RateLimitHints): Promise<void>;
   /** Rate-limit headers of a normal answer (remaining quota), so the budget never outruns the provider's. */
   observe(account: string, hints: RateLimitHints): Promise<void>;
+}
+
+/**
+ * What the pipeline needs from webhooks (packages/webhooks' WebhookNotifier): events are enqueued for
+ * delivery elsewhere, never sent from a render step.
+ */
+export interface NotifyPort {
+  /** `video.started` / `video.progress`, if the video subscribed to them; once per event. */
+  event(
+    record: VideoRecord,
+    event: 'video.started' | 'video.progress',
+    options?: { progress?: number },
+  ): Promise<unknown>;
+  /** The video is terminal on step `notify`: enqueue its final event, then set the step to `done`. */
+  terminal(tenant: string, videoId: string): Promise<void>;
 }

@@ -15,7 +15,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type BulkOptions, BulkStatus } from './bulk.ts';
 import { RenderHistory } from './history.ts';
-import type { LimitsPort } from './ports.ts';
+import type { LimitsPort, NotifyPort } from './ports.ts';
 import { DEFAULT_POLL_POLICY, nextPollDelay, type PollPolicy, retryDelay } from './schedule.ts';
 import { WaitingRoom } from './waiting-room.ts';
 
@@ -65,6 +65,7 @@ export interface PipelineDeps {
   accounts: readonly AccountConfig[];
   adapters: ReadonlyMap<string, ProviderAdapter>;
   limits: LimitsPort;
+  notify: NotifyPort;
   history: RenderHistory;
   logger: Logger;
   options?: Partial<PipelineOptions>;
@@ -102,6 +103,8 @@ export class RenderPipeline {
     if (TERMINAL_STATUSES.has(record.status)) {
       // e.g. canceled while queued: make sure no slot stays reserved for it.
       if (record.provider) await this.releaseSlot(record.provider, record.id);
+      // Ended, but its webhook event not yet handed over (a crash between the two, or the api's cancel).
+      if (record.step === 'notify') await this.deps.notify.terminal(record.tenant, record.id);
       return { done: true };
     }
     if (Date.now() > record.deadlineAt) {
@@ -162,7 +165,16 @@ export class RenderPipeline {
 
     // Fence the POST: from here until the handle is stored, a restart reconciles instead of re-posting.
     const submitStartedAt = Date.now();
-    await store.patch(record.tenant, record.id, { provider: account, submitStartedAt, step: 'submit' });
+    const fenced = await store.transition(record.tenant, record.id, 'submitting', {
+      provider: account,
+      submitStartedAt,
+      step: 'submit',
+    });
+    if (!fenced.applied) {
+      // Canceled (or otherwise ended) since this step read the record: never reaches the provider.
+      await this.releaseSlot(account, record.id);
+      return this.notified(record);
+    }
     const adapter = this.adapter(account);
     log.debug({ account }, 'submitting');
     try {
@@ -209,6 +221,7 @@ export class RenderPipeline {
     if (!applied) return { done: true };
     await this.claim(account, handle.id, record.id);
     log.info({ account, providerJobId: handle.id }, 'submitted');
+    if (record.status === 'queued') await this.deps.notify.event(record, 'video.started');
     const estimate = await this.deps.history.get(this.kind(record, account));
     return {
       delayMs: nextPollDelay({
@@ -301,6 +314,7 @@ export class RenderPipeline {
             polls,
             stepRetries: 0,
           });
+          await this.deps.notify.event(record, 'video.progress', { progress });
         } else {
           await this.deps.store.patch(record.tenant, record.id, { polls, stepRetries: 0 });
         }
@@ -460,10 +474,19 @@ export class RenderPipeline {
       step: record.webhookUrl ? 'notify' : 'done',
       stepRetries: 0,
     });
+    return this.notified(record);
+  }
+
+  /** After a terminal transition: hand the event to the webhook queue (no-op without a webhook). */
+  private async notified(record: VideoRecord): Promise<Next> {
+    if (record.webhookUrl) await this.deps.notify.terminal(record.tenant, record.id);
     return { done: true };
   }
 
-  private async finish(_record: VideoRecord): Promise<Next> {
+  private async finish(record: VideoRecord): Promise<Next> {
+    // A job left on `notify` while still running cannot happen (the step is set with the terminal
+    // status); anything else unknown simply ends.
+    if (record.step === 'notify') await this.deps.notify.terminal(record.tenant, record.id);
     return { done: true };
   }
 
@@ -477,7 +500,7 @@ export class RenderPipeline {
       completedAt: Date.now(),
       step: record.webhookUrl ? 'notify' : 'done',
     });
-    return { done: true };
+    return this.notified(record);
   }
 
   private async cancel(record: VideoRecord): Promise<Next> {
@@ -486,7 +509,7 @@ export class RenderPipeline {
       completedAt: Date.now(),
       step: record.webhookUrl ? 'notify' : 'done',
     });
-    return { done: true };
+    return this.notified(record);
   }
 
   private async onError(record: VideoRecord, error: unknown, log: Logger): Promise<Next> {

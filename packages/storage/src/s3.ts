@@ -1,4 +1,5 @@
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 export interface S3Config {
   /** Unset means AWS itself, with the SDK's default credential chain. */
@@ -64,4 +65,16 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
     const name = (error as Error).name;
     if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error;
   }
+}
+
+/** A time-limited GET link to one object, for callers who fetch it themselves (redirects, webhooks). */
+export function presignGet(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  expiresInSeconds: number,
+): Promise<string> {
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: expiresInSeconds,
+  });
 }

@@ -3,6 +3,13 @@ import swagger from '@fastify/swagger';
 import type { EventHub, VideoStore } from '@reelay/jobs';
 import type { Catalog } from '@reelay/providers';
 import type { ApiKeyStore } from '@reelay/tenants';
+import type {
+  DeliveryAttempt,
+  DeliveryLog,
+  Endpoints,
+  WebhookNotifier,
+  WebhookSecrets,
+} from '@reelay/webhooks';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -12,6 +19,7 @@ import { errorHandling } from './plugins/errors.ts';
 import { multipartBodies } from './plugins/multipart.ts';
 import { healthRoutes } from './routes/health.ts';
 import { videoRoutes } from './videos/routes.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 
 export interface AppDeps {
   redis: Redis;
@@ -27,6 +35,16 @@ export interface AppDeps {
   maxUploadBytes: number;
   /** Wall-clock budget of every job, from its creation. */
   jobDeadlineMs: number;
+  webhooks: {
+    notifier: WebhookNotifier;
+    secrets: WebhookSecrets;
+    log: DeliveryLog;
+    endpoints: Endpoints;
+    /** Sends a signed test event now (through the SSRF guard). */
+    sendTest(tenant: string, url: string): Promise<DeliveryAttempt>;
+    /** The SSRF guard's checks that need no DNS: scheme, credentials, IP literals. */
+    checkUrl(url: string): { ok: true } | { ok: false; reason: string };
+  };
 }
 
 declare module 'fastify' {
@@ -66,5 +84,6 @@ export async function app(instance: FastifyInstance, deps: AppDeps): Promise<voi
   instance.get('/openapi.json', { schema: { hide: true } }, async () => instance.swagger());
   await instance.register(videoRoutes, { prefix: '/v1', flavor: 'openai' });
   await instance.register(videoRoutes, { prefix: '/newapi/v1', flavor: 'newapi' });
+  await instance.register(webhookRoutes, { prefix: '/v1' });
   await instance.register(adminRoutes, { prefix: '/admin' });
 }

@@ -1,5 +1,6 @@
 import { env, loadConfig } from '@reelay/config';
 import { accountsSchema } from '@reelay/providers';
+import { webhookNetSection } from '@reelay/webhooks';
 import { z } from 'zod';
 
 /** Every variable the api reads. This is the only place it reads `process.env`. */
@@ -7,6 +8,7 @@ export const apiEnvSchema = z.object({
   ...env.logSection,
   ...env.redisSection,
   ...env.s3Section,
+  ...webhookNetSection,
   PROVIDER_ACCOUNTS: env.json(accountsSchema),
   API_HOST: env.text('0.0.0.0'),
   API_PORT: env.port(8080),

@@ -4,6 +4,16 @@ import { Catalog } from '@reelay/providers';
 import { createRedis } from '@reelay/redis';
 import { createS3FromEnv } from '@reelay/storage';
 import { ApiKeyStore } from '@reelay/tenants';
+import {
+  createGuardedSend,
+  createWebhookQueue,
+  DeliveryLog,
+  Endpoints,
+  requireHttps,
+  sendTestEvent,
+  WebhookNotifier,
+  WebhookSecrets,
+} from '@reelay/webhooks';
 import Fastify from 'fastify';
 import { app } from './app.ts';
 import type { ApiEnv } from './env.ts';
@@ -35,6 +45,27 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
   const queue = createRenderQueue(queueConnection, env.REDIS_PREFIX);
   queue.on('error', (err) => logger.warn({ err: err.message }, 'queue connection problem'));
 
+  // Webhook events the api itself causes (a queued job canceled) go on the delivery queue like the
+  // worker's; it shares BullMQ's connection.
+  const webhookQueue = createWebhookQueue(queueConnection, env.REDIS_PREFIX);
+  const store = new VideoStore(redis, env.REDIS_PREFIX, env.IDEMPOTENCY_TTL_S * 1000);
+  const netPolicy = {
+    requireHttps: requireHttps(env.WEBHOOK_REQUIRE_HTTPS, env.NODE_ENV),
+    allow: env.WEBHOOK_ALLOW,
+  };
+  const http = createGuardedSend(netPolicy);
+  const secrets = new WebhookSecrets(redis, env.REDIS_PREFIX);
+  const endpoints = new Endpoints(redis, env.REDIS_PREFIX);
+  const webhooks = {
+    notifier: new WebhookNotifier(webhookQueue, store),
+    secrets,
+    log: new DeliveryLog(redis, env.REDIS_PREFIX),
+    endpoints,
+    checkUrl: http.checkUrl,
+    sendTest: (tenant: string, url: string) =>
+      sendTestEvent({ secrets, endpoints, send: http.send, timeoutMs: env.WEBHOOK_TIMEOUT_MS }, tenant, url),
+  };
+
   const server = Fastify({
     loggerInstance: logger,
     frameworkErrors,
@@ -47,7 +78,7 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     redis,
     s3,
     bucket: env.S3_BUCKET,
-    store: new VideoStore(redis, env.REDIS_PREFIX, env.IDEMPOTENCY_TTL_S * 1000),
+    store,
     queue,
     catalog: new Catalog(env.PROVIDER_ACCOUNTS),
     apiKeys: new ApiKeyStore(redis, env.REDIS_PREFIX, env.API_KEY_CACHE_MS),
@@ -56,6 +87,7 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     presignTtlSeconds: env.PRESIGN_TTL_S,
     maxUploadBytes: env.API_MAX_UPLOAD_BYTES,
     jobDeadlineMs: env.JOB_DEADLINE_MS,
+    webhooks,
   });
   const url = await server.listen({ host: env.API_HOST, port: env.API_PORT });
 
@@ -64,6 +96,8 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     async close() {
       await server.close();
       await queue.close();
+      await webhookQueue.close();
+      await http.close();
       queueConnection.disconnect();
       subscriber.disconnect();
       redis.disconnect();

@@ -172,6 +172,22 @@ describe('cancel', () => {
     expect((await api.call(key, `/v1/videos/${video.id}/cancel`, { method: 'POST' })).status).toBe(200);
   });
 
+  it('does not cancel outright a queued video whose submit to a provider is under way', async () => {
+    const video = await create(key);
+    // What a worker writes just before its create POST (the video is still queued).
+    await storeOf(api).patch('canceler', video.id, {
+      provider: 'sim',
+      submitStartedAt: Date.now(),
+      step: 'submit',
+    });
+    const response = await api.call(key, `/v1/videos/${video.id}/cancel`, { method: 'POST' });
+    const body = await bodyOf(response);
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    // Left to the worker: it cancels at the provider once the handle is stored, then marks it canceled.
+    expect(body).toMatchObject({ status: 'queued', reelay: { cancel_requested: true, step: 'submit' } });
+    expect(await queue.getJob(video.id)).toBeDefined();
+  });
+
   it('never cancels outright a video a worker started meanwhile (it must go through cancel_requested)', async () => {
     const store = storeOf(api);
     const outcomes = await Promise.all(

@@ -24,6 +24,11 @@ export const devstackEnvSchema = z.object({
   SIM_TIME_FACTOR: env.number(0.1, 0.0001, 100),
   API_PORT: env.port(8080),
   WORKER_HEALTH_PORT: env.port(8081),
+  /**
+   * Local development sends webhooks to receivers on this machine, which the SSRF guard blocks
+   * everywhere else: the local stack allows loopback (passed to api and worker; checked there).
+   */
+  WEBHOOK_ALLOW: env.text('127.0.0.0/8,::1'),
 });
 
 export type DevstackEnv = z.infer<typeof devstackEnvSchema>;

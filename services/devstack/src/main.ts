@@ -80,6 +80,7 @@ try {
     S3_BUCKET: env.S3_BUCKET,
     LOG_LEVEL: env.LOG_LEVEL,
     LOG_PRETTY: 'true',
+    WEBHOOK_ALLOW: env.WEBHOOK_ALLOW,
   };
 
   // Provider: configured accounts, else the simulator (scaled by SIM_TIME_FACTOR so renders take seconds).

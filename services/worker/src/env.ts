@@ -1,5 +1,6 @@
 import { env, loadConfig } from '@reelay/config';
 import { accountsSchema } from '@reelay/providers';
+import { webhookWorkerSection } from '@reelay/webhooks';
 import { z } from 'zod';
 
 /** Every variable the worker reads. This is the only place it reads `process.env`. */
@@ -7,6 +8,7 @@ export const workerEnvSchema = z.object({
   ...env.logSection,
   ...env.redisSection,
   ...env.s3Section,
+  ...webhookWorkerSection,
   WORKER_HEALTH_HOST: env.text('0.0.0.0'),
   WORKER_HEALTH_PORT: env.port(8081),
   PROVIDER_ACCOUNTS: env.json(accountsSchema),

@@ -4,7 +4,16 @@ import { createLogger, type Logger } from '@reelay/logger';
 import { createRenderWorker, type LimitsPort, RenderHistory, RenderPipeline } from '@reelay/pipeline';
 import { createAdapter, type ProviderAdapter } from '@reelay/providers';
 import { assertNoEviction, createRedis } from '@reelay/redis';
-import { createS3FromEnv } from '@reelay/storage';
+import { createS3FromEnv, presignGet } from '@reelay/storage';
+import {
+  createGuardedSend,
+  createWebhookQueue,
+  createWebhookWorker,
+  requireHttps,
+  WebhookNotifier,
+  WebhookSecrets,
+  WebhookSender,
+} from '@reelay/webhooks';
 import type { WorkerEnv } from './env.ts';
 import { healthServer } from './health.ts';
 
@@ -63,8 +72,10 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
   };
   // Only to wake jobs waiting for a provider slot; the worker below consumes the same queue.
   const queue = createRenderQueue(redis, env.REDIS_PREFIX);
+  const store = new VideoStore(redis, env.REDIS_PREFIX);
+  const webhookQueue = createWebhookQueue(redis, env.REDIS_PREFIX);
   const pipeline = new RenderPipeline({
-    store: new VideoStore(redis, env.REDIS_PREFIX),
+    store,
     queue,
     redis,
     prefix: env.REDIS_PREFIX,
@@ -73,6 +84,7 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
     accounts,
     adapters,
     limits,
+    notify: new WebhookNotifier(webhookQueue, store),
     history: new RenderHistory(redis, env.REDIS_PREFIX),
     logger,
     options: {
@@ -86,6 +98,30 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
   });
   void worker.run();
 
+  const http = createGuardedSend({
+    requireHttps: requireHttps(env.WEBHOOK_REQUIRE_HTTPS, env.NODE_ENV),
+    allow: env.WEBHOOK_ALLOW,
+  });
+  const sender = new WebhookSender({
+    redis,
+    prefix: env.REDIS_PREFIX,
+    store,
+    secrets: new WebhookSecrets(redis, env.REDIS_PREFIX),
+    send: http.send,
+    presign: (key) => presignGet(s3, env.S3_BUCKET, key, env.WEBHOOK_DOWNLOAD_URL_TTL_S),
+    logger: logger.child({ scope: 'webhooks' }),
+    options: {
+      retry: { schedule: env.WEBHOOK_RETRY_SCHEDULE, scale: env.WEBHOOK_RETRY_SCALE, jitter: 0.2 },
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      endpointConcurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY,
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
+    },
+  });
+  const webhooks = createWebhookWorker(redis, env.REDIS_PREFIX, sender, logger, {
+    concurrency: env.WEBHOOK_CONCURRENCY,
+  });
+  void webhooks.run();
+
   const health = healthServer(redis, logger);
   const healthUrl = await health.listen({ host: env.WORKER_HEALTH_HOST, port: env.WORKER_HEALTH_PORT });
   logger.info(
@@ -98,8 +134,9 @@ export async function startWorker(env: WorkerEnv, options: { logger?: Logger } =
     async close() {
       await health.close();
       // Lets running steps finish (each is short); delayed jobs simply wait in Redis for the next worker.
-      await worker.close();
-      await queue.close();
+      await Promise.all([worker.close(), webhooks.close()]);
+      await Promise.all([queue.close(), webhookQueue.close()]);
+      await http.close();
       s3.destroy();
       await redis.quit().catch(() => redis.disconnect());
     },

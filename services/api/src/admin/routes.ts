@@ -1,6 +1,7 @@
-import { errorResponse } from '@reelay/contracts';
+import { endpointQuery, endpointState, errorResponse } from '@reelay/contracts';
 import { apiErrors } from '@reelay/errors';
 import { TENANT_ID } from '@reelay/tenants';
+import { endpointOf } from '@reelay/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -14,11 +15,11 @@ const keyInfo = z.object({
   created_at: z.number().int(),
 });
 
-/** Ops endpoints behind the `admin` scope: API key management. */
+/** Ops endpoints behind the `admin` scope: API key management, webhook endpoint health. */
 export async function adminRoutes(instance: FastifyInstance): Promise<void> {
   requireKey(instance, 'admin');
   const app = instance.withTypeProvider<ZodTypeProvider>();
-  const { apiKeys } = app.deps;
+  const { apiKeys, webhooks } = app.deps;
   const present = (info: {
     keyId: string;
     tenant: string;
@@ -89,6 +90,47 @@ export async function adminRoutes(instance: FastifyInstance): Promise<void> {
       if (!(await apiKeys.revoke(request.params.key_id)))
         throw apiErrors.notFound('API key', request.params.key_id, 'key_id');
       return { key_id: request.params.key_id, revoked: true as const };
+    },
+  );
+
+  const endpointAnswer = async (url: string) => {
+    const origin = endpointOf(url);
+    const state = await webhooks.endpoints.state(origin);
+    return {
+      object: 'webhook.endpoint' as const,
+      endpoint: origin,
+      failing_since: state.failingSince,
+      last_success_at: state.lastSuccessAt,
+      last_failure_at: state.lastFailureAt,
+      disabled_at: state.disabledAt,
+      in_flight: await webhooks.endpoints.inFlight(origin),
+    };
+  };
+
+  app.get(
+    '/webhooks/endpoint',
+    {
+      schema: {
+        summary: "A webhook endpoint's health: failing since, disabled, deliveries in flight",
+        querystring: endpointQuery,
+        response: { 200: endpointState, 400: errorResponse },
+      },
+    },
+    async (request) => endpointAnswer(request.query.url),
+  );
+
+  app.post(
+    '/webhooks/endpoint/enable',
+    {
+      schema: {
+        summary: 'Re-enable a webhook endpoint disabled after failing for days (then recover its messages)',
+        body: endpointQuery,
+        response: { 200: endpointState, 400: errorResponse },
+      },
+    },
+    async (request) => {
+      await webhooks.endpoints.enable(endpointOf(request.body.url));
+      return endpointAnswer(request.body.url);
     },
   );
 }

@@ -4,12 +4,11 @@ import {
   type GetObjectCommandOutput,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Variant } from '@reelay/contracts';
 import { ApiError, apiErrors } from '@reelay/errors';
 import type { InputReference, VideoRecord } from '@reelay/jobs';
 import { imageInfo } from '@reelay/media';
-import { videoObjectKey } from '@reelay/storage';
+import { presignGet, videoObjectKey } from '@reelay/storage';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 
@@ -82,9 +81,7 @@ export async function sendContent(
     throw new ApiError(404, 'not_found', `Video ${record.id} has no ${variant}.`, { param: 'variant' });
 
   if (deps.contentDelivery === 'redirect' && !forceStream) {
-    const url = await getSignedUrl(deps.s3, new GetObjectCommand({ Bucket: deps.bucket, Key: output.key }), {
-      expiresIn: deps.presignTtlSeconds,
-    });
+    const url = await presignGet(deps.s3, deps.bucket, output.key, deps.presignTtlSeconds);
     return reply.redirect(url, 302);
   }
 

@@ -16,6 +16,7 @@ import {
   queuePosition,
   requestHash,
   submitVideo,
+  toVideoObject,
   type VideoRecord,
 } from '@reelay/jobs';
 import type { FastifyInstance } from 'fastify';
@@ -23,7 +24,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requireKey } from '../plugins/auth.ts';
 import { deleteOutputs, sendContent, storeInputReference } from './content.ts';
 import { type OpenStreams, streamEvents } from './events.ts';
-import { toGatewayObject, toVideoObject } from './present.ts';
+import { toGatewayObject } from './present.ts';
 
 export type Flavor = 'openai' | 'newapi';
 
@@ -76,6 +77,11 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
       const { input_reference: input, ...body } = request.body;
       const check = catalog.check(body.model, body.size, body.seconds, body.provider);
       if (!check.ok) throw apiErrors.invalid(check.param, check.message);
+      if (body.webhook_url) {
+        const target = app.deps.webhooks.checkUrl(body.webhook_url);
+        if (!target.ok)
+          throw apiErrors.invalid('webhook_url', `webhook_url is not allowed: ${target.reason}`);
+      }
 
       const idempotencyKey = readIdempotencyKey(request.headers['idempotency-key']);
       const id = newVideoId();
@@ -174,6 +180,7 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
       await deleteOutputs(app.deps, keys);
       const { deleted, status } = await store.delete(tenant, record.id);
       if (!deleted && status === null) throw apiErrors.notFound('video', record.id, 'video_id');
+      if (deleted) await app.deps.webhooks.log.forget(tenant, record.id).catch(() => {});
       if (!deleted)
         throw apiErrors.invalidState(`Video ${record.id} is ${status}; it cannot be deleted now.`);
       return { id: record.id, object: 'video.deleted' as const, deleted: true as const };
@@ -203,13 +210,29 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
           tenant,
           record.id,
           'cancelQueued',
-          { step: 'done', cancelRequested: true, completedAt: Date.now() },
+          {
+            step: record.webhookUrl ? 'notify' : 'done',
+            cancelRequested: true,
+            completedAt: Date.now(),
+          },
           { read: true },
         );
         if (result.applied) {
+          // The canceled event goes out from here; should that fail, the render job (still queued) makes
+          // a worker send it instead, so the job is only removed once the event is handed over.
+          const notified = await app.deps.webhooks.notifier
+            .terminal(tenant, record.id)
+            .then(() => true)
+            .catch((error: Error) => {
+              request.log.warn(
+                { err: error.message, videoId: record.id },
+                'cancel: webhook left to the worker',
+              );
+              return false;
+            });
           // Best effort: a job a worker has already locked stays, and the worker drops it on seeing the status.
-          await queue.remove(record.id).catch(() => 0);
-          return present(result.record ?? record);
+          if (notified) await queue.remove(record.id).catch(() => 0);
+          return present((await store.get(tenant, record.id)) ?? result.record ?? record);
         }
       }
       const result = await store.transition(

@@ -1,0 +1,68 @@
+import { bullPrefix } from '@reelay/jobs';
+import type { Logger } from '@reelay/logger';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { WEBHOOK_QUEUE, webhookJobData } from './queue.ts';
+import type { WebhookSender } from './sender.ts';
+
+/** Carries the delay the sender chose (schedule or Retry-After) to BullMQ's backoff strategy. */
+class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+  readonly delayMs: number;
+  constructor(delayMs: number, attempt: number) {
+    super(`webhook attempt ${attempt} failed; next in ${delayMs} ms`);
+    this.delayMs = delayMs;
+  }
+}
+
+export interface WebhookWorkerOptions {
+  /** Deliveries at once in this process. A dead endpoint holds at most its own cap of them. */
+  concurrency: number;
+}
+
+/**
+ * The delivery queue's consumer: one job per message, one attempt per run. A failed attempt goes back
+ * to BullMQ's delayed set for the sender's delay (BullMQ's retry machinery, with our schedule as its
+ * backoff strategy); an endpoint at its in-flight cap sends the job back for a moment without spending
+ * an attempt.
+ */
+export function createWebhookWorker(
+  connection: Redis,
+  prefix: string,
+  sender: WebhookSender,
+  logger: Logger,
+  options: WebhookWorkerOptions,
+): Worker {
+  const worker = new Worker(
+    WEBHOOK_QUEUE,
+    async (job: Job, token?: string) => {
+      const data = webhookJobData.parse(job.data);
+      const attempt = job.attemptsMade + 1;
+      const result = await sender.deliver(data, attempt);
+      if (result.kind === 'done') return result.outcome;
+      if (result.kind === 'busy') {
+        await job.moveToDelayed(Date.now() + result.retryInMs, token);
+        throw new DelayedError();
+      }
+      throw new RetryLater(result.delayMs, attempt);
+    },
+    {
+      connection,
+      prefix: bullPrefix(prefix),
+      concurrency: options.concurrency,
+      autorun: false,
+      // A stalled delivery (its worker died mid-request) is simply tried again: receivers dedupe on
+      // webhook-id, which is the contract of at-least-once delivery.
+      maxStalledCount: 100,
+      settings: {
+        backoffStrategy: (_attempts: number, _type?: string, error?: Error) =>
+          error instanceof RetryLater ? error.delayMs : 1_000,
+      },
+    },
+  );
+  worker.on('failed', (job, err) => {
+    if (!(err instanceof RetryLater)) logger.error({ jobId: job?.id, err }, 'webhook delivery crashed');
+  });
+  worker.on('error', (err) => logger.warn({ err: err.message }, 'webhook worker connection problem'));
+  return worker;
+}
