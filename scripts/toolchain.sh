@@ -52,6 +52,8 @@ install_system_tools() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   # The seed's sample client (a curl script) runs in the end-to-end tests.
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # The browser test drives Debian's chromium through playwright-core (which brings no browser).
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   # The compose file is validated by `docker compose config`; without the v2 plugin, Debian's
   # docker-compose validates the same Compose Specification file.
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)

@@ -50,6 +50,8 @@ export async function startSide(
       API_PORT: '0',
       LOG_LEVEL: 'silent',
       PROVIDER_ACCOUNTS: JSON.stringify(ACCOUNTS),
+      // This bench runs no worker: /readyz checks Redis and S3 only.
+      READY_REQUIRE_WORKERS: 'false',
     }),
   );
   const admin = new Redis(infra.redisUrl, { maxRetriesPerRequest: 1 });

@@ -17,7 +17,10 @@ describe('./reelay up', () => {
       expect(await (await fetch(`${apiUrl}/readyz`)).json()).toEqual({
         status: 'ready',
         redis: 'ok',
-        s3: 'ok',
+        noeviction: 'ok',
+        bucket: 'ok',
+        workers: 1,
+        missing: [],
       });
       expect((await fetch(`http://127.0.0.1:${ports.WORKER_HEALTH_PORT}/healthz`)).status).toBe(200);
       expect((await fetch(`${stack.simulatorUrl}/healthz`)).status).toBe(200);

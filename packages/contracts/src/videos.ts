@@ -151,13 +151,16 @@ export const videoObject = z
   .meta({ id: 'Video' });
 export type VideoObject = z.infer<typeof videoObject>;
 
+/** `limit` of a paginated list: 1..100, default 20. */
+export const pageLimit = z.coerce
+  .number({ error: 'limit must be a number' })
+  .int({ error: 'limit must be a whole number' })
+  .min(1, { error: 'limit must be between 1 and 100' })
+  .max(100, { error: 'limit must be between 1 and 100' })
+  .default(20);
+
 export const listVideosQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'limit must be a number' })
-    .int({ error: 'limit must be a whole number' })
-    .min(1, { error: 'limit must be between 1 and 100' })
-    .max(100, { error: 'limit must be between 1 and 100' })
-    .default(20),
+  limit: pageLimit,
   order: z.enum(['asc', 'desc'], { error: "order must be 'asc' or 'desc'" }).default('desc'),
   after: videoId.optional(),
 });

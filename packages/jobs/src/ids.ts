@@ -19,7 +19,12 @@ function random10(): string {
  * with the last id as the cursor.
  */
 export function newVideoId(now = Date.now()): string {
-  return `video_${now.toString(16).padStart(12, '0')}${random10()}`;
+  return `${videoIdFloor(now)}${random10()}`;
+}
+
+/** The id prefix of a millisecond: below every id created in it, above every id created before it. */
+export function videoIdFloor(ms: number): string {
+  return `video_${ms.toString(16).padStart(12, '0')}`;
 }
 
 export function videoIdTime(id: string): number {

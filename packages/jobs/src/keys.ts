@@ -22,6 +22,17 @@ export class Keys {
   idempotency(tenant: string, keyHash: string): string {
     return `${this.tenant(tenant)}:idem:${keyHash}`;
   }
+  /**
+   * Which video owns a provider job (SET NX by the worker when it stores the handle, kept 7 days): one
+   * provider job is claimed by one video only, and ops find a video by its provider handle here.
+   */
+  claim(account: string, providerJobId: string): string {
+    return `${this.prefix}:claims:{${account}}:${providerJobId}`;
+  }
+  /** Sorted set of worker processes by last heartbeat (unix ms); `/readyz` counts the recent ones. */
+  workers(): string {
+    return `${this.prefix}:workers`;
+  }
   /** Pub/sub channel of one video's status and progress changes (the SSE endpoint listens here). */
   events(tenant: string, id: string): string {
     return `${this.tenant(tenant)}:events:${id}`;

@@ -2,6 +2,7 @@ import type { VideoStatus } from '@reelay/contracts';
 import type { Redis } from 'ioredis';
 import { Keys } from './keys.ts';
 import { createFields, fromHash, toHash, type VideoRecord } from './record.ts';
+import { keyHash } from './request-hash.ts';
 import { type JobScripts, withScripts } from './scripts.ts';
 import { DELETABLE, TRANSITIONS, type TransitionName } from './transitions.ts';
 
@@ -79,6 +80,71 @@ export class VideoStore {
 
   async get(tenant: string, id: string): Promise<VideoRecord | null> {
     return fromHash(await this.redis.hgetall(this.keys.video(tenant, id)));
+  }
+
+  /** The video an idempotency key created (while the key is remembered), or null. */
+  async idByIdempotencyKey(tenant: string, idempotencyKey: string): Promise<string | null> {
+    const entry = await this.redis.get(this.keys.idempotency(tenant, keyHash(idempotencyKey)));
+    return entry?.split(' ')[1] || null;
+  }
+
+  /** The video that claimed a provider job (see `Keys.claim`), or null. */
+  async idByProviderJob(account: string, providerJobId: string): Promise<string | null> {
+    return this.redis.get(this.keys.claim(account, providerJobId));
+  }
+
+  /**
+   * Up to `limit` of each tenant's video ids, newest first, below `before` (exclusive) and from `from`
+   * (inclusive); both bounds are id strings, which sort by creation time. One pipelined round trip.
+   */
+  async idsBelow(
+    tenants: readonly string[],
+    range: { before?: string | undefined; from?: string | undefined; limit: number },
+  ): Promise<Array<{ tenant: string; id: string }>> {
+    const pipeline = this.redis.pipeline();
+    for (const tenant of tenants) {
+      pipeline.zrevrangebylex(
+        this.keys.videos(tenant),
+        range.before ? `(${range.before}` : '+',
+        range.from ? `[${range.from}` : '-',
+        'LIMIT',
+        0,
+        range.limit,
+      );
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return results.flatMap(([error, ids], i) => {
+      if (error) throw error;
+      const tenant = tenants[i]!;
+      return (ids as string[]).map((id) => ({ tenant, id }));
+    });
+  }
+
+  /** Records by tenant and id, in the order asked; missing ones (deleted meanwhile) are left out. */
+  async getMany(refs: ReadonlyArray<{ tenant: string; id: string }>): Promise<VideoRecord[]> {
+    if (refs.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const { tenant, id } of refs) pipeline.hgetall(this.keys.video(tenant, id));
+    return ((await pipeline.exec()) ?? [])
+      .map(([, hash]) => fromHash((hash ?? {}) as Record<string, string>))
+      .filter((r): r is VideoRecord => r !== null);
+  }
+
+  /**
+   * Every tenant that has a video index, found by SCAN (O(keyspace)): only for a one-time backfill of
+   * the tenant directory, never on a request path that runs often.
+   */
+  async scanTenants(): Promise<string[]> {
+    const head = `${this.keys.prefix}:t:{`;
+    const tail = '}:videos';
+    const tenants = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${head}*${tail}`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) tenants.add(key.slice(head.length, -tail.length));
+    } while (cursor !== '0');
+    return [...tenants].sort();
   }
 
   /** A page of the tenant's videos by creation time, after the cursor id (exclusive). */

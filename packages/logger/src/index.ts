@@ -24,7 +24,16 @@ export const REDACT_PATHS = [
   '*.secretAccessKey',
   'webhookSecret',
   '*.webhookSecret',
+  '*.authorization',
+  '*.*.authorization',
+  'apiKeys',
+  '*.apiKeys',
+  'secrets',
+  '*.secrets',
 ];
+
+/** Video prompts are the callers' content: censored unless `logPrompts` (LOG_PROMPTS=true). */
+export const PROMPT_PATHS = ['prompt', '*.prompt', '*.*.prompt', '*.*.*.prompt'];
 
 export interface LoggerConfig {
   /** Bound as `service` on every line. */
@@ -33,8 +42,10 @@ export interface LoggerConfig {
   level?: string;
   /** Human-readable output for the local stack; JSON (one object a line) elsewhere. @defaultValue false */
   pretty?: boolean;
-  /** Extra paths to censor, e.g. `['*.prompt']` when prompts must not be logged. */
+  /** Extra paths to censor. */
   redact?: string[];
+  /** Log video prompts as they are (LOG_PROMPTS); otherwise they are censored. @defaultValue false */
+  logPrompts?: boolean;
   /** Write somewhere other than stdout (tests capture log output with this). */
   destination?: NodeJS.WritableStream;
 }
@@ -43,7 +54,10 @@ export function createLogger(config: LoggerConfig): Logger {
   const options: LoggerOptions = {
     level: config.level ?? 'info',
     base: { service: config.service },
-    redact: { paths: [...REDACT_PATHS, ...(config.redact ?? [])], censor: '[redacted]' },
+    redact: {
+      paths: [...REDACT_PATHS, ...(config.logPrompts ? [] : PROMPT_PATHS), ...(config.redact ?? [])],
+      censor: '[redacted]',
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (config.destination) return pino(options, config.destination as pino.DestinationStream);

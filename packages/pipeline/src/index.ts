@@ -1,6 +1,6 @@
 export { type BulkOptions, BulkStatus, DEFAULT_BULK_OPTIONS } from './bulk.ts';
 export { type Estimate, RenderHistory } from './history.ts';
-export type { LimitsPort, NotifyPort } from './ports.ts';
+export type { LimitsPort, NotifyPort, PipelineObserver } from './ports.ts';
 export { DEFAULT_POLL_POLICY, nextPollDelay, type PollPolicy, retryDelay } from './schedule.ts';
 export {
   DEFAULT_PIPELINE_OPTIONS,

@@ -35,3 +35,24 @@ export interface NotifyPort {
   /** The video is terminal on step `notify`: enqueue its final event, then set the step to `done`. */
   terminal(tenant: string, videoId: string): Promise<void>;
 }
+
+/**
+ * What the pipeline reports for metrics (packages/metrics implements it; the worker wires it). Calls
+ * are synchronous and must not throw.
+ */
+export interface PipelineObserver {
+  /**
+   * One run of a job, by the step its record was on (`queued` counts as `submit`): `scheduled` (it runs
+   * again later), `done`, or `error` (the run threw; BullMQ retries it).
+   */
+  step(event: { step: string; outcome: 'scheduled' | 'done' | 'error'; durationMs: number }): void;
+  /** One output streamed from the provider into S3 (download and upload are one stream). */
+  stored(event: { variant: 'video' | 'thumbnail' | 'spritesheet'; bytes: number; durationMs: number }): void;
+  /** A video this process moved to a terminal status (once per video); `costUsd` is its final cost. */
+  finished(event: {
+    tenant: string;
+    model: string;
+    status: 'completed' | 'failed' | 'canceled';
+    costUsd: number;
+  }): void;
+}

@@ -15,7 +15,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type BulkOptions, BulkStatus } from './bulk.ts';
 import { RenderHistory } from './history.ts';
-import type { LimitsPort, NotifyPort } from './ports.ts';
+import type { LimitsPort, NotifyPort, PipelineObserver } from './ports.ts';
 import { DEFAULT_POLL_POLICY, nextPollDelay, type PollPolicy, retryDelay } from './schedule.ts';
 import { WaitingRoom } from './waiting-room.ts';
 
@@ -69,6 +69,8 @@ export interface PipelineDeps {
   history: RenderHistory;
   logger: Logger;
   options?: Partial<PipelineOptions>;
+  /** Step durations, stored bytes, finished videos (metrics). */
+  observer?: PipelineObserver;
 }
 
 const OUTPUT_FILES = {
@@ -98,8 +100,28 @@ export class RenderPipeline {
   }
 
   async run(tenant: string, videoId: string, log: Logger): Promise<Next> {
+    const observer = this.deps.observer;
+    if (!observer) return this.runStep(tenant, videoId, log, {});
+    const started = performance.now();
+    const ran: { step?: string } = {};
+    let outcome: 'scheduled' | 'done' | 'error' = 'error';
+    try {
+      const next = await this.runStep(tenant, videoId, log, ran);
+      outcome = 'done' in next ? 'done' : 'scheduled';
+      return next;
+    } finally {
+      if (ran.step !== undefined) {
+        const step = ran.step === 'queued' ? 'submit' : ran.step;
+        observer.step({ step, outcome, durationMs: performance.now() - started });
+      }
+    }
+  }
+
+  /** `ran.step`: the step the record was on, for the observer. */
+  private async runStep(tenant: string, videoId: string, log: Logger, ran: { step?: string }): Promise<Next> {
     const record = await this.deps.store.get(tenant, videoId);
     if (!record) return { done: true };
+    ran.step = record.step;
     if (TERMINAL_STATUSES.has(record.status)) {
       // e.g. canceled while queued: make sure no slot stays reserved for it.
       if (record.provider) await this.releaseSlot(record.provider, record.id);
@@ -176,7 +198,8 @@ export class RenderPipeline {
       return this.notified(record);
     }
     const adapter = this.adapter(account);
-    log.debug({ account }, 'submitting');
+    // The prompt is censored by the logger unless LOG_PROMPTS=true.
+    log.debug({ account, model: record.model, prompt: record.prompt }, 'submitting');
     try {
       const result = await adapter.submit({
         model: record.model,
@@ -192,6 +215,11 @@ export class RenderPipeline {
         // A definite "no": nothing was created. Free the slot and unfence.
         await store.patch(record.tenant, record.id, { submitStartedAt: null });
         await this.releaseSlot(account, record.id);
+        // onError penalizes the record's account, which a first submit has not stored yet: a 429 on the
+        // very first create must slow the account down too.
+        if (error.kind === 'rate_limited' && record.provider !== account) {
+          await this.deps.limits.penalize(account, { retryAfterMs: error.retryAfterMs });
+        }
       }
       // Retryable (5xx, reset, timeout): the job may exist; the next run reconciles before re-posting.
       throw error;
@@ -261,7 +289,7 @@ export class RenderPipeline {
 
   /** SET NX of provider job -> video: true when this video owns (or already owned) that provider job. */
   private async claim(account: string, providerJobId: string, videoId: string): Promise<boolean> {
-    const key = `${this.deps.prefix}:claims:{${account}}:${providerJobId}`;
+    const key = this.deps.store.keys.claim(account, providerJobId);
     const set = await this.deps.redis.set(key, videoId, 'PX', 7 * 24 * 3600 * 1000, 'NX');
     return set === 'OK' || (await this.deps.redis.get(key)) === videoId;
   }
@@ -339,7 +367,14 @@ export class RenderPipeline {
         );
         // The render is over: its provider slot is free even though the download is still to come.
         await this.releaseSlot(account, record.id);
-        const next = { ...record, polls, step: 'fetch', progress: 100, stepRetries: 0 };
+        const next = {
+          ...record,
+          polls,
+          step: 'fetch',
+          progress: 100,
+          stepRetries: 0,
+          ...(result.costUsd !== undefined ? { costUsd: result.costUsd, costEstimated: false } : {}),
+        };
         await this.deps.store.transition(record.tenant, record.id, 'progress', {
           polls,
           step: 'fetch',
@@ -434,6 +469,7 @@ export class RenderPipeline {
     const key = videoObjectKey(record.tenant, record.id, file);
     for (let attempt = 1; attempt <= this.options.downloadAttempts; attempt++) {
       try {
+        const started = performance.now();
         const stream = await adapter.open(handle, locator);
         const stored = await uploadStream(this.deps.s3, {
           bucket: this.deps.bucket,
@@ -442,6 +478,7 @@ export class RenderPipeline {
           contentType: stream.contentType || contentType,
           expectedBytes: stream.contentLength,
         });
+        this.deps.observer?.stored({ variant, bytes: stored.bytes, durationMs: performance.now() - started });
         return {
           variant,
           key,
@@ -466,7 +503,7 @@ export class RenderPipeline {
 
   private async complete(record: VideoRecord, outputs: VideoOutput[]): Promise<Next> {
     const now = Date.now();
-    await this.deps.store.transition(record.tenant, record.id, 'complete', {
+    const { applied } = await this.deps.store.transition(record.tenant, record.id, 'complete', {
       outputs,
       progress: 100,
       completedAt: now,
@@ -474,6 +511,7 @@ export class RenderPipeline {
       step: record.webhookUrl ? 'notify' : 'done',
       stepRetries: 0,
     });
+    if (applied) this.finished(record, 'completed');
     return this.notified(record);
   }
 
@@ -494,22 +532,33 @@ export class RenderPipeline {
 
   private async fail(record: VideoRecord, code: string, message: string): Promise<Next> {
     if (record.provider) await this.releaseSlot(record.provider, record.id);
-    await this.deps.store.transition(record.tenant, record.id, 'fail', {
+    const { applied } = await this.deps.store.transition(record.tenant, record.id, 'fail', {
       errorCode: code,
       errorMessage: message,
       completedAt: Date.now(),
       step: record.webhookUrl ? 'notify' : 'done',
     });
+    if (applied) this.finished(record, 'failed');
     return this.notified(record);
   }
 
   private async cancel(record: VideoRecord): Promise<Next> {
     if (record.provider) await this.releaseSlot(record.provider, record.id);
-    await this.deps.store.transition(record.tenant, record.id, 'cancel', {
+    const { applied } = await this.deps.store.transition(record.tenant, record.id, 'cancel', {
       completedAt: Date.now(),
       step: record.webhookUrl ? 'notify' : 'done',
     });
+    if (applied) this.finished(record, 'canceled');
     return this.notified(record);
+  }
+
+  private finished(record: VideoRecord, status: 'completed' | 'failed' | 'canceled'): void {
+    this.deps.observer?.finished({
+      tenant: record.tenant,
+      model: record.model,
+      status,
+      costUsd: record.costUsd,
+    });
   }
 
   private async onError(record: VideoRecord, error: unknown, log: Logger): Promise<Next> {

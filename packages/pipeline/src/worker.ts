@@ -1,6 +1,6 @@
 import { bullPrefix, RENDER_QUEUE, renderJobData } from '@reelay/jobs';
 import type { Logger } from '@reelay/logger';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, MetricsTime, type Telemetry, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type RenderPipeline, WAITING_FOR_SLOT } from './steps.ts';
 
@@ -9,6 +9,8 @@ export interface RenderWorkerOptions {
   concurrency: number;
   /** A job whose worker died is taken over after about this long. @defaultValue 30_000 */
   lockMs: number;
+  /** BullMQ telemetry (`@reelay/telemetry`): each step runs in the trace of the request that made the job. */
+  telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -52,18 +54,22 @@ export function createRenderWorker(
       // Steps are idempotent, so a job may stall (its worker killed) many times without harm.
       maxStalledCount: 1_000,
       autorun: false,
+      // Per-minute finished/failed counts in Redis, for BullMQ's Prometheus exporter (worker /metrics).
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+      telemetry: options.telemetry,
       settings: { backoffStrategy: (attemptsMade: number) => Math.min(60_000, 500 * 2 ** attemptsMade) },
     },
   );
   worker.on('failed', (job, err) => {
-    logger.error({ jobId: job?.id, attempt: job?.attemptsMade, err }, 'render step crashed');
+    const parsed = renderJobData.safeParse(job?.data);
+    const ids = parsed.success ? { tenant: parsed.data.tenant, videoId: parsed.data.videoId } : {};
+    logger.error({ jobId: job?.id, ...ids, attempt: job?.attemptsMade, err }, 'render step crashed');
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    const parsed = renderJobData.safeParse(job.data);
     if (parsed.success) {
       void pipeline
         .abandon(parsed.data.tenant, parsed.data.videoId, err.message)
         .catch((error: Error) =>
-          logger.error({ jobId: job.id, err: error }, 'could not fail an abandoned job'),
+          logger.error({ jobId: job.id, ...ids, err: error }, 'could not fail an abandoned job'),
         );
     }
   });

@@ -125,6 +125,18 @@ export interface ResultStream {
   hints?: RateLimitHints;
 }
 
+/**
+ * One HTTP exchange with the provider, reported to an adapter's `onResponse` option (metrics): what was
+ * asked, how it ended, how long it took. 429s are reported like any other status.
+ */
+export interface ProviderResponse {
+  op: 'create' | 'retrieve' | 'list' | 'content';
+  /** The HTTP status, or null when no answer came (timeout, reset, DNS, refused). */
+  status: number | null;
+  /** Until the whole answer was read (JSON calls), or until the headers came (content streams). */
+  durationMs: number;
+}
+
 export interface ProviderAdapter {
   readonly kind: string;
   /** What this adapter can do beyond the basics. */

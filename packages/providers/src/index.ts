@@ -12,6 +12,7 @@ export {
   type ProviderAdapter,
   ProviderError,
   type ProviderHandle,
+  type ProviderResponse,
   type ProviderState,
   type RateLimitHints,
   type RenderRequest,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { tenantsKey } from './directory.ts';
 
 export type Scope = 'videos' | 'admin';
 
@@ -65,6 +66,8 @@ export class ApiKeyStore {
       .multi()
       .hset(this.keyByHash(hash), { ...info, scopes: info.scopes.join(',') })
       .hset(this.keysById(), info.keyId, hash)
+      // The tenant directory (searches across tenants) learns each tenant here, off the create path.
+      .sadd(tenantsKey(this.prefix), tenant)
       .exec();
     return { key, info };
   }
@@ -87,6 +90,22 @@ export class ApiKeyStore {
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expires: now + this.cacheTtlMs });
     return principal;
+  }
+
+  /**
+   * The principal of a key known by its id (a browser session remembers the id, never the key), or null
+   * once the key is revoked. Not cached: sessions end with their key at once.
+   */
+  async byId(keyId: string): Promise<Principal | null> {
+    const hash = await this.redis.hget(this.keysById(), keyId);
+    if (!hash) return null;
+    const fields = await this.redis.hgetall(this.keyByHash(hash));
+    if (!fields.keyId) return null;
+    return {
+      keyId: fields.keyId,
+      tenant: fields.tenant ?? '',
+      scopes: (fields.scopes ?? '').split(',') as Scope[],
+    };
   }
 
   async list(tenant?: string): Promise<ApiKeyInfo[]> {

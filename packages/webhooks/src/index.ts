@@ -23,6 +23,7 @@ export {
 } from './schedule.ts';
 export { newWebhookSecret, type TenantSecret, WebhookSecrets } from './secrets.ts';
 export {
+  type DeliveryObserver,
   type DeliveryResult,
   type HttpAnswer,
   type HttpSend,

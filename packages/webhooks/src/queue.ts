@@ -1,6 +1,6 @@
 import { WEBHOOK_EVENTS, type WebhookEvent } from '@reelay/contracts';
 import { bullPrefix } from '@reelay/jobs';
-import { Queue } from 'bullmq';
+import { Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -20,8 +20,12 @@ export const webhookJobData = z.object({
 });
 export type WebhookJobData = z.infer<typeof webhookJobData>;
 
-export function createWebhookQueue(connection: Redis, prefix: string): Queue {
-  return new Queue(WEBHOOK_QUEUE, { connection, prefix: bullPrefix(prefix) });
+export function createWebhookQueue(
+  connection: Redis,
+  prefix: string,
+  options: Partial<QueueOptions> = {},
+): Queue {
+  return new Queue(WEBHOOK_QUEUE, { connection, prefix: bullPrefix(prefix), ...options });
 }
 
 /**

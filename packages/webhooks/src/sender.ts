@@ -39,6 +39,18 @@ export interface SenderOptions {
   disableAfterMs: number;
 }
 
+/** What the sender reports for metrics (packages/metrics implements it); must not throw. */
+export interface DeliveryObserver {
+  /** One logged attempt: its event, outcome, status (null without an answer) and duration. */
+  attempt(event: {
+    event: WebhookEvent;
+    outcome: AttemptOutcome;
+    status: number | null;
+    errorClass: ErrorClass | null;
+    durationMs: number;
+  }): void;
+}
+
 export interface SenderDeps {
   redis: Redis;
   prefix: string;
@@ -49,6 +61,8 @@ export interface SenderDeps {
   presign: (key: string) => Promise<string>;
   logger: Logger;
   options: SenderOptions;
+  /** Attempt outcomes and durations (metrics). */
+  observer?: DeliveryObserver;
 }
 
 /** What the queue should do after one run of a delivery job. */
@@ -219,6 +233,13 @@ export class WebhookSender {
       response: result.response,
       outcome: result.outcome,
       next_attempt_at: result.nextAttemptAt ?? null,
+    });
+    this.deps.observer?.attempt({
+      event: data.event,
+      outcome: result.outcome,
+      status: result.status,
+      errorClass: result.errorClass,
+      durationMs: result.durationMs,
     });
     if (result.outcome === 'failed' && isTerminalEvent(data.event)) await this.log.gaveUp(data);
     // The video's own webhook summary follows its final event only: a progress message failing must

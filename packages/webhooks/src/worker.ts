@@ -1,6 +1,6 @@
 import { bullPrefix } from '@reelay/jobs';
 import type { Logger } from '@reelay/logger';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, MetricsTime, type Telemetry, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WEBHOOK_QUEUE, webhookJobData } from './queue.ts';
 import type { WebhookSender } from './sender.ts';
@@ -18,6 +18,8 @@ class RetryLater extends Error {
 export interface WebhookWorkerOptions {
   /** Deliveries at once in this process. A dead endpoint holds at most its own cap of them. */
   concurrency: number;
+  /** BullMQ telemetry (`@reelay/telemetry`): a delivery runs in the trace of the job that caused it. */
+  telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -51,6 +53,9 @@ export function createWebhookWorker(
       prefix: bullPrefix(prefix),
       concurrency: options.concurrency,
       autorun: false,
+      // Per-minute finished/failed counts in Redis, for BullMQ's Prometheus exporter (worker /metrics).
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+      telemetry: options.telemetry,
       // A stalled delivery (its worker died mid-request) is simply tried again: receivers dedupe on
       // webhook-id, which is the contract of at-least-once delivery.
       maxStalledCount: 100,
@@ -61,7 +66,10 @@ export function createWebhookWorker(
     },
   );
   worker.on('failed', (job, err) => {
-    if (!(err instanceof RetryLater)) logger.error({ jobId: job?.id, err }, 'webhook delivery crashed');
+    if (err instanceof RetryLater) return;
+    const data = webhookJobData.safeParse(job?.data);
+    const ids = data.success ? { tenant: data.data.tenant, videoId: data.data.videoId } : {};
+    logger.error({ jobId: job?.id, ...ids, err }, 'webhook delivery crashed');
   });
   worker.on('error', (err) => logger.warn({ err: err.message }, 'webhook worker connection problem'));
   return worker;

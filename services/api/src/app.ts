@@ -1,8 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import swagger from '@fastify/swagger';
-import type { EventHub, VideoStore } from '@reelay/jobs';
+import swaggerUi from '@fastify/swagger-ui';
+import type { EventHub, VideoStore, WorkerHeartbeats } from '@reelay/jobs';
+import type { ReelayMetrics } from '@reelay/metrics';
 import type { Catalog } from '@reelay/providers';
-import type { ApiKeyStore } from '@reelay/tenants';
+import type { ApiKeyStore, TenantDirectory } from '@reelay/tenants';
 import type {
   DeliveryAttempt,
   DeliveryLog,
@@ -15,7 +17,9 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { adminRoutes } from './admin/routes.ts';
+import { type DashboardDeps, dashboardRoutes } from './dashboard/routes.ts';
 import { errorHandling } from './plugins/errors.ts';
+import { metricsRoutes, requestMetrics } from './plugins/metrics.ts';
 import { multipartBodies } from './plugins/multipart.ts';
 import { healthRoutes } from './routes/health.ts';
 import { videoRoutes } from './videos/routes.ts';
@@ -29,6 +33,10 @@ export interface AppDeps {
   queue: Queue;
   catalog: Catalog;
   apiKeys: ApiKeyStore;
+  /** Every tenant, for searches across tenants. */
+  tenants: TenantDirectory;
+  /** What /readyz requires besides Redis and the bucket. */
+  readiness: { heartbeats: WorkerHeartbeats; requireWorkers: boolean };
   events: EventHub;
   contentDelivery: 'stream' | 'redirect';
   presignTtlSeconds: number;
@@ -45,6 +53,13 @@ export interface AppDeps {
     /** The SSRF guard's checks that need no DNS: scheme, credentials, IP literals. */
     checkUrl(url: string): { ok: true } | { ok: false; reason: string };
   };
+  /** The queue dashboard at /admin/queues (Bull Board) and its login sessions. */
+  dashboard: DashboardDeps;
+  /**
+   * Request counters; `/metrics` here when `serve` (admin key or `token`), else on METRICS_PORT.
+   * Tests that do not look at metrics leave it out.
+   */
+  metrics?: { registry: ReelayMetrics; token: string | undefined; serve: boolean };
 }
 
 declare module 'fastify' {
@@ -62,6 +77,7 @@ export async function app(instance: FastifyInstance, deps: AppDeps): Promise<voi
   instance.setValidatorCompiler(validatorCompiler);
   instance.setSerializerCompiler(serializerCompiler);
   errorHandling(instance);
+  if (deps.metrics) requestMetrics(instance, deps.metrics.registry);
   await instance.register(swagger, {
     openapi: {
       info: {
@@ -75,6 +91,8 @@ export async function app(instance: FastifyInstance, deps: AppDeps): Promise<voi
     },
     transform: jsonSchemaTransform,
   });
+  // The rendered reference at /docs (public, assets served from the package: works offline).
+  await instance.register(swaggerUi, { routePrefix: '/docs', theme: { title: 'Reelay API reference' } });
   // Fastify parses text/plain bodies by default; a create sent as text would then fail validation as
   // "expected object" (400) instead of being refused for its content type (415) like any other type.
   instance.removeContentTypeParser('text/plain');
@@ -86,4 +104,9 @@ export async function app(instance: FastifyInstance, deps: AppDeps): Promise<voi
   await instance.register(videoRoutes, { prefix: '/newapi/v1', flavor: 'newapi' });
   await instance.register(webhookRoutes, { prefix: '/v1' });
   await instance.register(adminRoutes, { prefix: '/admin' });
+  await instance.register(dashboardRoutes, { prefix: '/admin' });
+  if (deps.metrics?.serve) {
+    const { registry, token } = deps.metrics;
+    await instance.register(metricsRoutes, { metrics: registry, token, adminKeys: true });
+  }
 }

@@ -24,6 +24,22 @@ export const apiEnvSchema = z.object({
   PRESIGN_TTL_S: env.int(3600, 60, 7 * 24 * 3600),
   /** Every job fails with `deadline_exceeded` once this much time has passed since its creation. */
   JOB_DEADLINE_MS: env.int(2 * 3600 * 1000, 1_000),
+  /**
+   * Lets the queue dashboard (/admin/queues) retry, promote and clean jobs. Off: the board is read-only,
+   * since a click there acts on every tenant's jobs.
+   */
+  DASHBOARD_ACTIONS: env.bool(false),
+  /** Prompts appear in logs only when this is on (they are the callers' content); secrets never do. */
+  LOG_PROMPTS: env.bool(false),
+  /**
+   * /readyz requires a worker heartbeat within the last 30 s. Off for deployments that start the api
+   * before any worker (the api accepts and queues jobs either way).
+   */
+  READY_REQUIRE_WORKERS: env.bool(true),
+  /** A bearer token Prometheus may scrape /metrics with (an admin-scope API key works too). */
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  /** Serve /metrics on this port instead of the api's (0: on the api's port). */
+  METRICS_PORT: env.port(0),
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 0),
 });
 

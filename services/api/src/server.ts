@@ -1,9 +1,11 @@
-import { createRenderQueue, EventHub, VideoStore } from '@reelay/jobs';
+import { createRenderQueue, EventHub, VideoStore, WorkerHeartbeats } from '@reelay/jobs';
 import { createLogger, type Logger } from '@reelay/logger';
+import { createMetrics } from '@reelay/metrics';
 import { Catalog } from '@reelay/providers';
 import { createRedis } from '@reelay/redis';
 import { createS3FromEnv } from '@reelay/storage';
-import { ApiKeyStore } from '@reelay/tenants';
+import type { Telemetry } from '@reelay/telemetry';
+import { ApiKeyStore, TenantDirectory } from '@reelay/tenants';
 import {
   createGuardedSend,
   createWebhookQueue,
@@ -14,20 +16,33 @@ import {
   WebhookNotifier,
   WebhookSecrets,
 } from '@reelay/webhooks';
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { app } from './app.ts';
+import { AdminSessions } from './dashboard/sessions.ts';
 import type { ApiEnv } from './env.ts';
-import { frameworkErrors } from './plugins/errors.ts';
+import { errorHandling, frameworkErrors } from './plugins/errors.ts';
+import { metricsRoutes } from './plugins/metrics.ts';
 
 export interface RunningApi {
   url: string;
+  /** Where `/metrics` is served: `url`, or its own port with METRICS_PORT. */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
 /** Wires config, logger, Redis and S3 into the app and listens. Used by main.ts and by tests. */
-export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): Promise<RunningApi> {
+export async function startApi(
+  env: ApiEnv,
+  options: { logger?: Logger; telemetry?: Telemetry } = {},
+): Promise<RunningApi> {
   const logger =
-    options.logger ?? createLogger({ service: 'api', level: env.LOG_LEVEL, pretty: env.LOG_PRETTY });
+    options.logger ??
+    createLogger({
+      service: 'api',
+      level: env.LOG_LEVEL,
+      pretty: env.LOG_PRETTY,
+      logPrompts: env.LOG_PROMPTS,
+    });
   const redis = createRedis(env.REDIS_URL, 'producer');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
   // A failed first connect does not stop the boot: the api answers 503 on /readyz until Redis is back
@@ -42,12 +57,14 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
   const queueConnection = createRedis(env.REDIS_URL, 'producer');
   queueConnection.on('error', () => {});
   await queueConnection.connect().catch(() => {});
-  const queue = createRenderQueue(queueConnection, env.REDIS_PREFIX);
+  // With tracing on, each job carries the create request's trace into the worker.
+  const telemetry = options.telemetry?.bullmqTelemetry;
+  const queue = createRenderQueue(queueConnection, env.REDIS_PREFIX, { telemetry });
   queue.on('error', (err) => logger.warn({ err: err.message }, 'queue connection problem'));
 
   // Webhook events the api itself causes (a queued job canceled) go on the delivery queue like the
   // worker's; it shares BullMQ's connection.
-  const webhookQueue = createWebhookQueue(queueConnection, env.REDIS_PREFIX);
+  const webhookQueue = createWebhookQueue(queueConnection, env.REDIS_PREFIX, { telemetry });
   const store = new VideoStore(redis, env.REDIS_PREFIX, env.IDEMPOTENCY_TTL_S * 1000);
   const netPolicy = {
     requireHttps: requireHttps(env.WEBHOOK_REQUIRE_HTTPS, env.NODE_ENV),
@@ -66,6 +83,7 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
       sendTestEvent({ secrets, endpoints, send: http.send, timeoutMs: env.WEBHOOK_TIMEOUT_MS }, tenant, url),
   };
 
+  const metrics = createMetrics({ service: 'api' });
   const server = Fastify({
     loggerInstance: logger,
     frameworkErrors,
@@ -74,6 +92,8 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     keepAliveTimeout: 65_000,
     requestTimeout: 120_000,
   });
+  // Before the routes, so that every request gets its span.
+  if (options.telemetry?.fastifyPlugin) await server.register(options.telemetry.fastifyPlugin);
   await server.register(app, {
     redis,
     s3,
@@ -82,18 +102,40 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     queue,
     catalog: new Catalog(env.PROVIDER_ACCOUNTS),
     apiKeys: new ApiKeyStore(redis, env.REDIS_PREFIX, env.API_KEY_CACHE_MS),
+    tenants: new TenantDirectory(redis, env.REDIS_PREFIX),
+    readiness: {
+      heartbeats: new WorkerHeartbeats(redis, env.REDIS_PREFIX),
+      requireWorkers: env.READY_REQUIRE_WORKERS,
+    },
     events: new EventHub(subscriber),
     contentDelivery: env.CONTENT_DELIVERY,
     presignTtlSeconds: env.PRESIGN_TTL_S,
     maxUploadBytes: env.API_MAX_UPLOAD_BYTES,
     jobDeadlineMs: env.JOB_DEADLINE_MS,
     webhooks,
+    dashboard: {
+      queues: [queue, webhookQueue],
+      actions: env.DASHBOARD_ACTIONS,
+      sessions: new AdminSessions(redis, env.REDIS_PREFIX),
+    },
+    metrics: { registry: metrics, token: env.METRICS_TOKEN, serve: env.METRICS_PORT === 0 },
   });
   const url = await server.listen({ host: env.API_HOST, port: env.API_PORT });
+  // METRICS_PORT: /metrics alone on a port of its own (for the cluster network), not on the api's.
+  const metricsLog: FastifyBaseLogger = logger.child({ scope: 'metrics' });
+  const metricsServer = env.METRICS_PORT === 0 ? null : Fastify({ loggerInstance: metricsLog });
+  let metricsUrl = url;
+  if (metricsServer) {
+    errorHandling(metricsServer);
+    await metricsServer.register(metricsRoutes, { metrics, token: env.METRICS_TOKEN, adminKeys: false });
+    metricsUrl = await metricsServer.listen({ host: env.API_HOST, port: env.METRICS_PORT });
+  }
 
   return {
     url,
+    metricsUrl,
     async close() {
+      await metricsServer?.close();
       await server.close();
       await queue.close();
       await webhookQueue.close();

@@ -145,6 +145,8 @@ try {
     'Reelay is up:',
     `  api          ${apiUrl}/v1  (health: ${apiUrl}/healthz, gateway flavor: ${apiUrl}/newapi/v1)`,
     `  api key      ${apiKey}  (tenant dev, scopes videos + admin; saved in ${resolve(env.REELAY_DATA_DIR, 'dev-api-key')})`,
+    `  dashboard    ${apiUrl}/admin/queues  (log in with the api key)`,
+    `  api docs     ${apiUrl}/docs`,
     `  worker       ${workerUrl}/healthz`,
     `  redis        ${redisUrl}  (${redisNote})`,
     `  s3           ${s3.S3_ENDPOINT}  bucket ${env.S3_BUCKET}  (${s3Note})`,

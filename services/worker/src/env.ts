@@ -29,6 +29,8 @@ export const workerEnvSchema = z.object({
   BULK_STATUS_MAX_AGE_MS: env.int(1_000, 1, 60_000),
   /** Renders in flight on an account before status is read in bulk. */
   BULK_STATUS_MIN_IN_FLIGHT: env.int(4, 1),
+  /** Prompts appear in logs only when this is on (they are the callers' content); secrets never do. */
+  LOG_PROMPTS: env.bool(false),
   SHUTDOWN_TIMEOUT_MS: env.int(30_000, 0),
 });
 

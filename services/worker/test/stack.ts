@@ -1,5 +1,6 @@
 import { type ApiEnv, apiEnvSchema, type RunningApi, startApi } from '@reelay/api';
 import type { VideoObject } from '@reelay/contracts';
+import type { Logger } from '@reelay/logger';
 import { type RunningSimulator, startSimulator } from '@reelay/simulator';
 import { ApiKeyStore } from '@reelay/tenants';
 import {
@@ -36,6 +37,8 @@ export async function startPipelineStack(
     worker?: Record<string, string>;
     api?: Record<string, string>;
     account?: Record<string, unknown>;
+    /** Where api and worker log (tests that read the logs); silent otherwise. */
+    loggers?: { api?: Logger; worker?: Logger };
   } = {},
 ): Promise<PipelineStack> {
   const sim = await startSimulator({ SIM_TIME_FACTOR: 0.002, ...options.sim });
@@ -65,7 +68,7 @@ export async function startPipelineStack(
     API_PORT: '0',
     ...options.api,
   });
-  const api = await startApi(apiEnv);
+  const api = await startApi(apiEnv, options.loggers?.api ? { logger: options.loggers.api } : {});
   const worker = await startWorker(
     workerEnvSchema.parse({
       ...common,
@@ -76,6 +79,7 @@ export async function startPipelineStack(
       WORKER_LOCK_MS: '5000',
       ...options.worker,
     }),
+    options.loggers?.worker ? { logger: options.loggers.worker } : {},
   );
   const keys = new ApiKeyStore(redis.redis, redis.prefix);
   const { key } = await keys.create('acme');

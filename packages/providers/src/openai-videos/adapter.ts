@@ -5,6 +5,7 @@ import {
   type ProviderAdapter,
   ProviderError,
   type ProviderHandle,
+  type ProviderResponse,
   type RateLimitHints,
   type RenderRequest,
   type ResultLocator,
@@ -34,6 +35,8 @@ export interface OpenAIVideosOptions {
    * limits): `(url, init) => fetch(url, { ...init, dispatcher })`. @defaultValue globalThis.fetch
    */
   fetch?: typeof globalThis.fetch;
+  /** Told of every request's outcome and duration (metrics); must not throw. */
+  onResponse?: (response: ProviderResponse) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -56,6 +59,7 @@ export class OpenAIVideosAdapter implements ProviderAdapter {
       apiKey: account.apiKey,
       fetch: options.fetch ?? globalThis.fetch,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      onResponse: options.onResponse,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
@@ -157,6 +161,7 @@ export class OpenAIVideosAdapter implements ProviderAdapter {
       fetch: this.#wire.fetch,
       idleTimeoutMs: this.#idleTimeoutMs,
       signal: options.signal,
+      onResponse: this.#wire.onResponse,
     });
   }
 

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import { ProviderError, type ResultStream } from '../adapter.ts';
+import { ProviderError, type ProviderResponse, type ResultStream } from '../adapter.ts';
 import { errorFromAnswer, errorFromFailure, isErrorBody } from './errors.ts';
 import { parseHints } from './hints.ts';
+import { reportResponse } from './http.ts';
 
 // Opening a result as a stream, for the worker to pipe straight into S3: never buffered here. Videos
 // run to gigabytes, so there is no total timeout, only one on the headers and one on silence between
@@ -17,6 +18,8 @@ export interface ContentRequest {
   /** Longest wait for the headers, and between two chunks of the body. */
   idleTimeoutMs: number;
   signal: AbortSignal | undefined;
+  /** Told when the headers came, or the request failed without an answer (metrics). */
+  onResponse?: ((response: ProviderResponse) => void) | undefined;
 }
 
 const CONTENT_RANGE = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i;
@@ -35,6 +38,7 @@ export async function openContent(request: ContentRequest): Promise<ResultStream
   }, idleTimeoutMs);
 
   let response: Response;
+  const started = performance.now();
   try {
     // identity: fetch would inflate a compressed body, and then neither Content-Length nor a Range
     // offset would count the bytes the caller gets.
@@ -48,11 +52,21 @@ export async function openContent(request: ContentRequest): Promise<ResultStream
     // header when a redirect leaves the origin, so the key never reaches a CDN.
     response = await request.fetch(request.url, { headers, signal: combined, redirect: 'follow' });
   } catch (error) {
+    reportResponse(request.onResponse, {
+      op: 'content',
+      status: null,
+      durationMs: performance.now() - started,
+    });
     if (signal?.aborted) throw signal.reason;
     throw errorFromFailure('content', error, timedOut);
   } finally {
     clearTimeout(headersTimer);
   }
+  reportResponse(request.onResponse, {
+    op: 'content',
+    status: response.status,
+    durationMs: performance.now() - started,
+  });
 
   const hints = parseHints(response.headers);
   const contentType = response.headers.get('content-type') ?? 'application/octet-stream';

@@ -1,4 +1,4 @@
-import type { RateLimitHints } from '../adapter.ts';
+import type { ProviderResponse, RateLimitHints } from '../adapter.ts';
 import { errorFromAnswer, errorFromFailure, isErrorBody, malformed, type Op, unwrap } from './errors.ts';
 import { parseHints } from './hints.ts';
 
@@ -12,6 +12,8 @@ export interface Wire {
   apiKey: string;
   fetch: typeof globalThis.fetch;
   timeoutMs: number;
+  /** Told of every request's outcome (metrics). */
+  onResponse: ((response: ProviderResponse) => void) | undefined;
 }
 
 export interface JsonAnswer {
@@ -40,6 +42,8 @@ export async function requestJson(
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let response: Response;
   let text: string;
+  const started = performance.now();
+  let status: number | null = null;
   try {
     response = await wire.fetch(`${wire.baseUrl}${path}`, {
       method,
@@ -47,13 +51,16 @@ export async function requestJson(
       body,
       signal: combined,
     });
+    status = response.status;
     text = await response.text();
   } catch (error) {
+    reportResponse(wire.onResponse, { op, status, durationMs: performance.now() - started });
     // A caller's abort of a create is still an unknown outcome (the POST may have been received);
     // of anything else, it is the caller's own doing and goes back as is.
     if (signal?.aborted && op !== 'create') throw signal.reason;
     throw errorFromFailure(op, error, timeout.aborted);
   }
+  reportResponse(wire.onResponse, { op, status: response.status, durationMs: performance.now() - started });
   const hints = parseHints(response.headers);
   const parsed = parseJson(text);
   if (response.status < 200 || response.status > 299 || isErrorBody(unwrap(parsed))) {
@@ -69,6 +76,18 @@ export async function requestJson(
     body: payload as Record<string, unknown>,
     hints,
   };
+}
+
+/** An observer's failure never becomes the request's. */
+export function reportResponse(
+  observer: ((response: ProviderResponse) => void) | undefined,
+  response: ProviderResponse,
+): void {
+  try {
+    observer?.(response);
+  } catch {
+    // Metrics are best effort.
+  }
 }
 
 /** JSON when it is JSON; the raw text otherwise (an HTML error page from a proxy, say). */

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireKey } from '../plugins/auth.ts';
+import { searchRoutes } from './search.ts';
 
 const keyInfo = z.object({
   key_id: z.string(),
@@ -15,9 +16,10 @@ const keyInfo = z.object({
   created_at: z.number().int(),
 });
 
-/** Ops endpoints behind the `admin` scope: API key management, webhook endpoint health. */
+/** Ops endpoints behind the `admin` scope: job search, API key management, webhook endpoint health. */
 export async function adminRoutes(instance: FastifyInstance): Promise<void> {
   requireKey(instance, 'admin');
+  await instance.register(searchRoutes);
   const app = instance.withTypeProvider<ZodTypeProvider>();
   const { apiKeys, webhooks } = app.deps;
   const present = (info: {

@@ -1,3 +1,4 @@
+import { assertNoEviction } from '@reelay/redis';
 import { headBucket } from '@reelay/storage';
 import type { FastifyInstance } from 'fastify';
 
@@ -5,16 +6,32 @@ import type { FastifyInstance } from 'fastify';
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
+  // Ready: Redis answers and never evicts (BullMQ would lose jobs), the bucket exists, and (unless
+  // READY_REQUIRE_WORKERS=false) a worker beat within the last 30 s, so accepted jobs will run.
+  // `missing` names every check that failed.
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
-    const { redis, s3, bucket } = app.deps;
-    const [redisCheck, s3Check] = await Promise.all([
+    const { redis, s3, bucket, readiness } = app.deps;
+    let workers = 0;
+    const [redisCheck, noeviction, bucketCheck] = await Promise.all([
       check(() => redis.ping()),
+      check(() => assertNoEviction(redis)),
       check(() => headBucket(s3, bucket)),
+      check(async () => {
+        workers = await readiness.heartbeats.count();
+      }),
     ]);
-    const ready = redisCheck === 'ok' && s3Check === 'ok';
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unready', redis: redisCheck, s3: s3Check });
+    const missing = Object.entries({ redis: redisCheck, noeviction, bucket: bucketCheck })
+      .filter(([, result]) => result !== 'ok')
+      .map(([name]) => name);
+    if (readiness.requireWorkers && workers === 0) missing.push('workers');
+    return reply.code(missing.length === 0 ? 200 : 503).send({
+      status: missing.length === 0 ? 'ready' : 'unready',
+      redis: redisCheck,
+      noeviction,
+      bucket: bucketCheck,
+      workers,
+      missing,
+    });
   });
 }
 

@@ -81,7 +81,7 @@ export async function streamEvents(
       })
       .catch((error: Error) => {
         // Redis went away: end the stream (clients reconnect) rather than leave a rejection unhandled.
-        request.log.warn({ err: error.message }, 'event stream failed');
+        request.log.warn({ tenant, videoId: initial.id, err: error.message }, 'event stream failed');
         finish();
       });
   };

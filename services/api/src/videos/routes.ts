@@ -110,6 +110,8 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
         },
       );
       const { record: saved, replayed } = submitted;
+      // Debug only (a no-op at the default level on this hot path); the prompt is censored unless LOG_PROMPTS.
+      request.log.debug({ tenant, videoId: saved.id, replayed, prompt: saved.prompt }, 'video created');
       if (replayed) {
         reply.header('idempotent-replayed', 'true');
         // The first request stored its own upload under its own id; this one's copy is not needed.
@@ -225,7 +227,7 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
             .then(() => true)
             .catch((error: Error) => {
               request.log.warn(
-                { err: error.message, videoId: record.id },
+                { err: error.message, tenant, videoId: record.id },
                 'cancel: webhook left to the worker',
               );
               return false;
