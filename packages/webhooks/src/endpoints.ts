@@ -79,6 +79,30 @@ export class Endpoints {
     await this.redis.zrem(this.keys.endpointSlots(origin), holder);
   }
 
+  /**
+   * Parks a delivery job until a slot frees (NX: a job parked again keeps its place in line). The
+   * waiting list is what keeps a dead endpoint's backlog cheap: its jobs sleep instead of polling.
+   */
+  async park(origin: string, jobId: string): Promise<void> {
+    const key = this.keys.endpointWaiting(origin);
+    await this.redis
+      .multi()
+      .zadd(key, 'NX', Date.now(), jobId)
+      .pexpire(key, 7 * 24 * 3600_000)
+      .exec();
+  }
+
+  /** The job that has waited longest for this endpoint, removed from the line; null when none. */
+  async nextWaiting(origin: string): Promise<string | null> {
+    const popped = await this.redis.zpopmin(this.keys.endpointWaiting(origin));
+    return popped[0] ?? null;
+  }
+
+  /** Whether a delivery could take a slot now (slots whose lease ran out count as free). */
+  async hasRoom(origin: string, cap: number): Promise<boolean> {
+    return (await this.inFlight(origin)) < cap;
+  }
+
   async inFlight(origin: string): Promise<number> {
     return this.redis.zcount(this.keys.endpointSlots(origin), Date.now(), '+inf');
   }

@@ -11,6 +11,7 @@ export {
   WEBHOOK_JOB_OPTIONS,
   WEBHOOK_QUEUE,
   type WebhookJobData,
+  wakeDelivery,
   webhookJobData,
 } from './queue.ts';
 export {

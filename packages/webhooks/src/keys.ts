@@ -32,6 +32,10 @@ export class WebhookKeys {
   endpointSlots(origin: string): string {
     return `${this.prefix}:wh:{${origin}}:slots`;
   }
+  /** Sorted set of delivery job ids parked until one of the endpoint's slots frees, oldest first. */
+  endpointWaiting(origin: string): string {
+    return `${this.prefix}:wh:{${origin}}:waiting`;
+  }
   /** Stream of operational events (an endpoint disabled), for ops tooling to follow. */
   opsEvents(): string {
     return `${this.prefix}:ops:events`;

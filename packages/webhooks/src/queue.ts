@@ -1,6 +1,6 @@
 import { WEBHOOK_EVENTS, type WebhookEvent } from '@reelay/contracts';
 import { bullPrefix } from '@reelay/jobs';
-import { Queue, type QueueOptions } from 'bullmq';
+import { Job, Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -48,3 +48,18 @@ export const WEBHOOK_JOB_OPTIONS = {
   removeOnComplete: { age: 7 * 24 * 3600 },
   removeOnFail: { age: 30 * 24 * 3600 },
 } as const;
+
+/**
+ * Wakes a delivery job parked in the delayed set (BullMQ promote). False when it is not parked any
+ * more: promoted already, running, or finished.
+ */
+export function wakeDelivery(queue: Queue): (jobId: string) => Promise<boolean> {
+  return async (jobId) => {
+    const job = await Job.fromId(queue, jobId);
+    if (!job) return false;
+    return job.promote().then(
+      () => true,
+      () => false,
+    );
+  };
+}

@@ -59,6 +59,11 @@ export interface SenderDeps {
   send: HttpSend;
   /** A fresh presigned GET link to a stored output. */
   presign: (key: string) => Promise<string>;
+  /**
+   * Wakes a delivery job parked for an endpoint slot (BullMQ promote); false when it is no longer
+   * parked (already woken by its safety delay, or gone), so the next one in line is tried.
+   */
+  wake: (jobId: string) => Promise<boolean>;
   logger: Logger;
   options: SenderOptions;
   /** Attempt outcomes and durations (metrics). */
@@ -68,8 +73,11 @@ export interface SenderDeps {
 /** What the queue should do after one run of a delivery job. */
 export type DeliveryResult =
   | { kind: 'done'; outcome: AttemptOutcome }
-  /** The endpoint has `cap` deliveries in flight: try again shortly, without counting an attempt. */
-  | { kind: 'busy'; retryInMs: number }
+  /**
+   * The endpoint has `cap` deliveries in flight: park the job (`park`) until a slot frees, without
+   * counting an attempt.
+   */
+  | { kind: 'busy'; origin: string }
   /** Failed, attempts remain: retry after `delayMs` (the schedule, or the endpoint's Retry-After). */
   | { kind: 'retry'; delayMs: number };
 
@@ -120,18 +128,21 @@ export class WebhookSender {
       return { kind: 'done', outcome: 'failed' };
     }
 
+    // Everything but the POST happens before taking a slot: a slot is held for the request alone.
+    const request = await this.prepare(record, data);
     const holder = `${data.messageId}:${randomUUID()}`;
     // The lease outlives the request's timeout, so a slot is only ever reclaimed from a dead worker.
     if (
       !(await this.endpoints.acquire(origin, holder, options.endpointConcurrency, options.timeoutMs + 5_000))
     ) {
-      return { kind: 'busy', retryInMs: 100 + Math.floor(Math.random() * 400) };
+      return { kind: 'busy', origin };
     }
     let sent: Posted;
     try {
-      sent = await this.send(record, data, url);
+      sent = await this.post(url, request.headers, request.body);
     } finally {
       await this.endpoints.release(origin, holder).catch(() => {});
+      await this.wakeNext(origin).catch(() => {});
     }
 
     const { answer } = sent;
@@ -186,7 +197,26 @@ export class WebhookSender {
     return givingUp ? { kind: 'done', outcome: 'failed' } : { kind: 'retry', delayMs };
   }
 
-  private async send(record: VideoRecord, data: WebhookJobData, url: string) {
+  /**
+   * Parks a job the endpoint had no slot for (the worker has just moved it to the delayed set for a
+   * safety delay). A slot freed between the refusal and now would wake nobody: then the job is told
+   * to wake itself.
+   */
+  async park(origin: string, jobId: string): Promise<{ wakeNow: boolean }> {
+    await this.endpoints.park(origin, jobId);
+    return { wakeNow: await this.endpoints.hasRoom(origin, this.deps.options.endpointConcurrency) };
+  }
+
+  /** After a slot is released: wake the job that has waited longest for this endpoint. */
+  private async wakeNext(origin: string): Promise<void> {
+    // A popped id may be stale (its safety delay woke it already): try the next, a few at most.
+    for (let i = 0; i < 5; i++) {
+      const jobId = await this.endpoints.nextWaiting(origin);
+      if (jobId === null || (await this.deps.wake(jobId))) return;
+    }
+  }
+
+  private async prepare(record: VideoRecord, data: WebhookJobData) {
     const video = record.outputs.find((o) => o.variant === 'video');
     const downloadUrl =
       record.status === 'completed' && video ? await this.deps.presign(video.key).catch(() => null) : null;
@@ -199,7 +229,7 @@ export class WebhookSender {
       new Date(),
       body,
     );
-    return this.post(url, headers, body);
+    return { headers, body };
   }
 
   private post(url: string, signed: Record<string, string>, body: string): Promise<Posted> {

@@ -18,6 +18,8 @@ class RetryLater extends Error {
 export interface WebhookWorkerOptions {
   /** Deliveries at once in this process. A dead endpoint holds at most its own cap of them. */
   concurrency: number;
+  /** A job parked for an endpoint slot wakes after this long even if nobody woke it (> the timeout). */
+  parkSafetyMs: number;
   /** BullMQ telemetry (`@reelay/telemetry`): a delivery runs in the trace of the job that caused it. */
   telemetry?: Telemetry | undefined;
 }
@@ -25,8 +27,9 @@ export interface WebhookWorkerOptions {
 /**
  * The delivery queue's consumer: one job per message, one attempt per run. A failed attempt goes back
  * to BullMQ's delayed set for the sender's delay (BullMQ's retry machinery, with our schedule as its
- * backoff strategy); an endpoint at its in-flight cap sends the job back for a moment without spending
- * an attempt.
+ * backoff strategy); a job whose endpoint is at its in-flight cap is parked without spending an
+ * attempt, and woken by the delivery that frees a slot (so a dead endpoint's backlog sleeps, costing
+ * nothing to anybody else's deliveries).
  */
 export function createWebhookWorker(
   connection: Redis,
@@ -43,7 +46,11 @@ export function createWebhookWorker(
       const result = await sender.deliver(data, attempt);
       if (result.kind === 'done') return result.outcome;
       if (result.kind === 'busy') {
-        await job.moveToDelayed(Date.now() + result.retryInMs, token);
+        // Sleeps until a delivery to that endpoint ends and wakes it; the delay is only the safety net
+        // (every slot is free again by then, its lease included).
+        await job.moveToDelayed(Date.now() + options.parkSafetyMs, token);
+        const { wakeNow } = await sender.park(result.origin, job.id!);
+        if (wakeNow) await job.promote().catch(() => {});
         throw new DelayedError();
       }
       throw new RetryLater(result.delayMs, attempt);

@@ -15,6 +15,7 @@ import {
   WebhookNotifier,
   WebhookSecrets,
   WebhookSender,
+  wakeDelivery,
 } from '@reelay/webhooks';
 import type { WorkerEnv } from './env.ts';
 import { healthServer } from './health.ts';
@@ -129,6 +130,7 @@ export async function startWorker(
     secrets: new WebhookSecrets(redis, env.REDIS_PREFIX),
     send: http.send,
     presign: (key) => presignGet(s3, env.S3_BUCKET, key, env.WEBHOOK_DOWNLOAD_URL_TTL_S),
+    wake: wakeDelivery(webhookQueue),
     logger: logger.child({ scope: 'webhooks' }),
     observer: metrics.webhooks,
     options: {
@@ -140,6 +142,8 @@ export async function startWorker(
   });
   const webhooks = createWebhookWorker(redis, env.REDIS_PREFIX, sender, logger, {
     concurrency: env.WEBHOOK_CONCURRENCY,
+    // Past the request timeout and the slot lease: by then a slot has freed, woken or not.
+    parkSafetyMs: env.WEBHOOK_TIMEOUT_MS + 6_000,
     telemetry,
   });
   void webhooks.run();
