@@ -183,7 +183,7 @@ try {
   out(
     'notify: completedAt -> delivery job enqueued; pickup: enqueued -> taken by a webhook worker; send: taken ' +
       '-> request at the receiver; sent back by cap: the endpoint had WEBHOOK_ENDPOINT_CONCURRENCY deliveries ' +
-      'in flight, so the job went back to the delayed set for 100-500 ms',
+      'in flight, so the job was parked until a delivery to it ended (or its safety delay passed)',
   );
   out('');
   for (const run of runs) {
