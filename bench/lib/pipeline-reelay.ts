@@ -109,7 +109,7 @@ export async function runReelaySide(options: ReelaySideOptions): Promise<SideRun
     subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => {
       const event = JSON.parse(message) as VideoEvent;
       if (event.step === 'fetch' && !detected.has(event.id)) detected.set(event.id, event.at);
-      if (TERMINAL.has(event.status)) finished.add(event.id);
+      if (event.status && TERMINAL.has(event.status)) finished.add(event.id);
     });
     await subscriber.psubscribe(store.keys.events(TENANT, '*'));
 

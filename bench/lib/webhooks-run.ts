@@ -150,7 +150,7 @@ export async function runOnce(ctx: RunContext, kind: RunKind, prefix: string): P
     stops.push(async () => subscriber.disconnect());
     subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => {
       const event = JSON.parse(message) as VideoEvent;
-      if (TERMINAL.has(event.status)) finished.add(event.id);
+      if (event.status && TERMINAL.has(event.status)) finished.add(event.id);
     });
     await subscriber.psubscribe(store.keys.events(TENANT, '*'));
 

@@ -12,9 +12,23 @@ export type CreateResult =
   /** The key was used before: by the video with this id, for a request with this fingerprint. */
   | { created: false; videoId: string; requestHash: string };
 
+/**
+ * `"<fingerprint> <video id>"`; entries written before that format (kept for the key's TTL) are JSON
+ * `{requestHash, record}`.
+ */
+function parseIdempotencyEntry(entry: string): { requestHash: string; videoId: string } {
+  if (entry.startsWith('{')) {
+    const old = JSON.parse(entry) as { requestHash?: string; record?: { id?: string } };
+    return { requestHash: old.requestHash ?? '', videoId: old.record?.id ?? '' };
+  }
+  const [requestHash = '', videoId = ''] = entry.split(' ');
+  return { requestHash, videoId };
+}
+
 export interface VideoEvent {
   id: string;
-  status: VideoStatus;
+  /** The new status; absent for a change that keeps it (a cancel request). */
+  status?: VideoStatus;
   progress: number;
   step: string;
   at: number;
@@ -66,8 +80,7 @@ export class VideoStore {
       ...createFields(record),
     );
     if (created === 1) return { created: true, record };
-    const [requestHash = '', videoId = ''] = existing.split(' ');
-    return { created: false, videoId, requestHash };
+    return { created: false, ...parseIdempotencyEntry(existing) };
   }
 
   /** Undoes a create whose enqueue failed, so that a retry of the request starts clean. */
@@ -85,7 +98,7 @@ export class VideoStore {
   /** The video an idempotency key created (while the key is remembered), or null. */
   async idByIdempotencyKey(tenant: string, idempotencyKey: string): Promise<string | null> {
     const entry = await this.redis.get(this.keys.idempotency(tenant, keyHash(idempotencyKey)));
-    return entry?.split(' ')[1] || null;
+    return entry ? parseIdempotencyEntry(entry).videoId || null : null;
   }
 
   /** The video that claimed a provider job (see `Keys.claim`), or null. */
@@ -201,7 +214,8 @@ export class VideoStore {
       this.keys.video(tenant, id),
       this.keys.events(tenant, id),
       from.join(','),
-      to ? JSON.stringify({ id, status: to, progress: patch.progress, step: patch.step, at: now }) : '',
+      // Announced even without a status change (a cancel request): event streams re-read the video.
+      JSON.stringify({ id, status: to ?? undefined, progress: patch.progress, step: patch.step, at: now }),
       transition.unlessSet ?? '',
       ...toHash(fields),
     );

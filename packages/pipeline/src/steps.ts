@@ -153,13 +153,15 @@ export class RenderPipeline {
 
   private async submit(record: VideoRecord, log: Logger): Promise<Next> {
     const { store, limits } = this.deps;
-    if (record.cancelRequested) return this.cancel(record);
 
-    // A create POST was (maybe) sent and its answer lost: find that job instead of paying twice.
+    // A create POST was (maybe) sent and its answer lost: find that job instead of paying twice. Also
+    // before honoring a cancel: a job found at the provider must be canceled there, which the poll step
+    // does once its handle is stored (cancel_requested stays set).
     if (record.submitStartedAt !== null && record.provider && !record.providerJobId) {
       const found = await this.reconcile(record, log);
       if (found) return this.accepted(record, record.provider, found, undefined, log);
     }
+    if (record.cancelRequested) return this.cancel(record);
 
     let account = record.provider;
     if (account) {

@@ -21,10 +21,14 @@ return 0
 
 /**
  * Records a failed attempt; disables the endpoint once it has been failing without a single success for
- * ARGV[2] ms. KEYS[1] endpoint hash; ARGV[1] now ms, ARGV[2] disable-after ms.
+ * ARGV[2] ms. A failure more than ARGV[3] ms after the previous one starts a new streak: an endpoint
+ * whose last message gave up days ago is not "failing for days" on its next hiccup.
+ * KEYS[1] endpoint hash; ARGV[1] now ms, ARGV[2] disable-after ms, ARGV[3] streak gap ms.
  * Returns {failingSince, 0 | 1 already disabled | 2 disabled by this call}.
  */
 const FAILED = `
+local last = tonumber(redis.call('HGET', KEYS[1], 'lastFailureAt') or '0')
+if tonumber(ARGV[1]) - last > tonumber(ARGV[3]) then redis.call('HDEL', KEYS[1], 'failingSince') end
 redis.call('HSETNX', KEYS[1], 'failingSince', ARGV[1])
 redis.call('HSET', KEYS[1], 'lastFailureAt', ARGV[1])
 local since = tonumber(redis.call('HGET', KEYS[1], 'failingSince'))
@@ -57,7 +61,12 @@ export function endpointOf(url: string): string {
 export class Endpoints {
   private readonly redis: Redis & {
     reelayWebhookAcquire(key: string, holder: string, leaseMs: string, cap: string): Promise<number>;
-    reelayWebhookFailed(key: string, now: string, disableAfter: string): Promise<[number, number]>;
+    reelayWebhookFailed(
+      key: string,
+      now: string,
+      disableAfter: string,
+      streakGap: string,
+    ): Promise<[number, number]>;
   };
   private readonly keys: WebhookKeys;
 
@@ -92,6 +101,14 @@ export class Endpoints {
       .exec();
   }
 
+  /**
+   * Takes a job out of the line when it runs (woken by its safety delay or by itself): a stale entry
+   * would later "wake" it out of a retry delay.
+   */
+  async unpark(origin: string, jobId: string): Promise<void> {
+    await this.redis.zrem(this.keys.endpointWaiting(origin), jobId);
+  }
+
   /** The job that has waited longest for this endpoint, removed from the line; null when none. */
   async nextWaiting(origin: string): Promise<string | null> {
     const popped = await this.redis.zpopmin(this.keys.endpointWaiting(origin));
@@ -116,12 +133,14 @@ export class Endpoints {
   async failed(
     origin: string,
     disableAfterMs: number,
+    streakGapMs: number,
     now = Date.now(),
   ): Promise<{ failingSince: number; disabled: boolean; newlyDisabled: boolean }> {
     const [failingSince, state] = await this.redis.reelayWebhookFailed(
       this.keys.endpoint(origin),
       String(now),
       String(disableAfterMs),
+      String(streakGapMs),
     );
     return { failingSince, disabled: state !== 0, newlyDisabled: state === 2 };
   }

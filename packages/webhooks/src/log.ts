@@ -82,12 +82,20 @@ export class DeliveryLog {
     await this.redis.zrem(this.keys.failed(data.tenant), failedMember(data));
   }
 
-  /** Messages that gave up between `since` and `until` (unix ms), oldest first, removed from the index. */
-  async takeFailed(tenant: string, since: number, until: number, limit: number): Promise<WebhookJobData[]> {
-    const key = this.keys.failed(tenant);
-    const members = await this.redis.zrangebyscore(key, since, until, 'LIMIT', 0, limit);
-    if (members.length > 0) await this.redis.zrem(key, ...members);
+  /** Messages that gave up between `since` and `until` (unix ms), oldest first. */
+  async failedBetween(
+    tenant: string,
+    since: number,
+    until: number,
+    limit: number,
+  ): Promise<WebhookJobData[]> {
+    const members = await this.redis.zrangebyscore(this.keys.failed(tenant), since, until, 'LIMIT', 0, limit);
     return members.map((member) => JSON.parse(member) as WebhookJobData);
+  }
+
+  /** Out of the index once sent again (a new failure puts it back). */
+  async forgetFailed(data: WebhookJobData): Promise<void> {
+    await this.redis.zrem(this.keys.failed(data.tenant), failedMember(data));
   }
 }
 

@@ -104,7 +104,7 @@ export class WebhookSender {
   }
 
   /** One attempt. `attempt` is 1-based; after attempt schedule.length + 1 the message gives up. */
-  async deliver(data: WebhookJobData, attempt: number): Promise<DeliveryResult> {
+  async deliver(data: WebhookJobData, attempt: number, jobId: string): Promise<DeliveryResult> {
     const { store, options, logger } = this.deps;
     const record = await store.get(data.tenant, data.videoId);
     // Deleted since: nothing to tell any more, and no URL to tell it to.
@@ -112,8 +112,8 @@ export class WebhookSender {
     const url = record.webhookUrl;
     const origin = endpointOf(url);
     const final = attempt > options.retry.schedule.length;
-    const terminal = isTerminalEvent(data.event);
     const log = logger.child({ tenant: data.tenant, videoId: data.videoId, messageId: data.messageId });
+    await this.endpoints.unpark(origin, jobId);
 
     const health = await this.endpoints.state(origin);
     if (health.disabledAt !== null) {
@@ -156,7 +156,7 @@ export class WebhookSender {
         response: answer.body.slice(0, RESPONSE_KEEP),
         outcome: 'delivered',
       });
-      if (terminal) await this.log.delivered(data);
+      await this.log.delivered(data);
       log.debug({ attempt, status: answer.status, durationMs: answer.durationMs }, 'webhook delivered');
       return { kind: 'done', outcome: 'delivered' };
     }
@@ -176,7 +176,11 @@ export class WebhookSender {
       return { kind: 'done', outcome: 'gone' };
     }
 
-    const health2 = await this.endpoints.failed(origin, options.disableAfterMs);
+    // Failures further apart than the longest retry delay (and a timeout) are separate streaks.
+    const streakGapMs =
+      Math.max(...options.retry.schedule) * options.retry.scale * (1 + options.retry.jitter) +
+      options.timeoutMs;
+    const health2 = await this.endpoints.failed(origin, options.disableAfterMs, streakGapMs);
     if (health2.newlyDisabled) await this.announceDisabled(origin, health2.failingSince, log);
     const retryAfter = answer ? parseRetryAfter(answer.headers['retry-after']) : null;
     const delayMs = retryDelay(options.retry, attempt, retryAfter);
@@ -271,7 +275,7 @@ export class WebhookSender {
       errorClass: result.errorClass,
       durationMs: result.durationMs,
     });
-    if (result.outcome === 'failed' && isTerminalEvent(data.event)) await this.log.gaveUp(data);
+    if (result.outcome === 'failed') await this.log.gaveUp(data);
     // The video's own webhook summary follows its final event only: a progress message failing must
     // not make a delivered completion look failed.
     if (isTerminalEvent(data.event) && TERMINAL_STATUSES.has(record.status)) {

@@ -43,7 +43,7 @@ export function createWebhookWorker(
     async (job: Job, token?: string) => {
       const data = webhookJobData.parse(job.data);
       const attempt = job.attemptsMade + 1;
-      const result = await sender.deliver(data, attempt);
+      const result = await sender.deliver(data, attempt, job.id!);
       if (result.kind === 'done') return result.outcome;
       if (result.kind === 'busy') {
         // Sleeps until a delivery to that endpoint ends and wakes it; the delay is only the safety net

@@ -85,6 +85,21 @@ it('answers a replay of a key whose video was deleted with 409 naming the key, c
   expect(await listIds(key)).toEqual([]);
 });
 
+it('replays entries written in the earlier format (the whole record as JSON) during their TTL', async () => {
+  const key = await api.key('oldfmt');
+  const body = { prompt: 'an old entry' };
+  const original = await bodyOf(await api.call(key, '/v1/videos', withKey(body, 'old-1')));
+  const entryKey = new Keys(api.redis.prefix).idempotency('oldfmt', keyHash('old-1'));
+  const [hash] = (await api.redis.redis.get(entryKey))!.split(' ');
+  await api.redis.redis.set(
+    entryKey,
+    JSON.stringify({ requestHash: hash, record: { id: original.id, prompt: 'x y z' } }),
+  );
+  const replay = await api.call(key, '/v1/videos', withKey(body, 'old-1'));
+  expect(replay.status).toBe(200);
+  expect((await bodyOf(replay)).id).toBe(original.id);
+});
+
 it('refuses the same key with a different body: 422 naming the key, nothing created', async () => {
   const key = await api.key('reuse');
   const first = await bodyOf(await api.call(key, '/v1/videos', withKey({ prompt: 'one' }, 'order-2')));

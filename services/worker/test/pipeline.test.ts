@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ffprobe } from '@reelay/testkit';
+import { VideoStore } from '@reelay/jobs';
+import { ffprobe, waitFor } from '@reelay/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PipelineStack, startPipelineStack } from './stack.ts';
 
@@ -67,6 +68,30 @@ describe('render pipeline against the simulator', () => {
     expect(video.status, JSON.stringify(video.error)).toBe('completed');
     const stats = await stack.sim.stats({ hash: false });
     expect(stats.jobs.filter((j) => j.prompt === 'a paper boat on a river')).toHaveLength(1);
+  });
+
+  it('finds and keeps the provider job of a lost create answer when a cancel arrives before the retry', async () => {
+    stack.sim.addFaults({ op: 'create', kind: '500', count: 1, after: true });
+    const prompt = 'a canceled kite #sim(render_ms=3000)';
+    const { id } = await stack.create({ prompt });
+    const store = new VideoStore(stack.redis.redis, stack.redis.prefix);
+    // The create reached the provider, its answer was lost: fenced, no handle yet, still queued.
+    await waitFor(
+      async () => {
+        const r = await store.get('acme', id);
+        if (!r?.submitStartedAt || r.providerJobId) return false;
+        return (await stack.sim.stats({ hash: false })).jobs.some((j) => j.prompt === prompt);
+      },
+      { timeoutMs: 10_000, intervalMs: 5, what: 'the lost create answer' },
+    );
+    const answer = await stack.call(`/v1/videos/${id}/cancel`, { method: 'POST' });
+    expect(answer.status).toBe(200);
+    const video = await stack.settle(id);
+    expect(video.status).toBe('canceled');
+    // The job created at the provider was found (reconciled) before the cancel, not forgotten.
+    const created = (await stack.sim.stats({ hash: false })).jobs.filter((j) => j.prompt === prompt);
+    expect(created).toHaveLength(1);
+    expect(video.reelay.provider_job_id).toBe(created[0]!.id);
   });
 
   it('cancels a job in flight', async () => {

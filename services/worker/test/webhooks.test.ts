@@ -217,6 +217,16 @@ describe('completion webhooks', () => {
     expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
       /no webhook_url/,
     );
+
+    // An event the video never subscribed to (the default is the three final events) is not a resend.
+    const hook = await receiver();
+    const { id: subscribed } = await stack.create({ prompt: 'default events', webhook_url: hook.url });
+    await stack.settle(subscribed);
+    const progress = await post(`/v1/videos/${subscribed}/deliveries/resend`, { event: 'video.progress' });
+    expect(progress.status).toBe(409);
+    expect(await progress.json()).toMatchObject({
+      error: { param: 'event', message: expect.stringMatching(/did not subscribe/) },
+    });
   });
 
   it('signs with both secrets during a rotation, and only the new one after it', async () => {
@@ -343,7 +353,7 @@ describe('an endpoint that keeps failing', () => {
       api: ALLOW,
       worker: {
         ...ALLOW,
-        WEBHOOK_RETRY_SCHEDULE: '30ms,60ms',
+        WEBHOOK_RETRY_SCHEDULE: '30ms,60ms,1s',
         WEBHOOK_DISABLE_AFTER: '1500ms',
         WEBHOOK_TIMEOUT_MS: '1000',
       },
@@ -365,16 +375,16 @@ describe('an endpoint that keeps failing', () => {
       timeoutMs: 10_000,
       what: 'the message to give up',
     });
-    expect((await log(id)).map((a) => a.outcome)).toEqual(['failed', 'retrying', 'retrying']);
-    expect(hook.received).toHaveLength(3);
+    expect((await log(id)).map((a) => a.outcome)).toEqual(['failed', 'retrying', 'retrying', 'retrying']);
+    expect(hook.received).toHaveLength(4);
     const video = (await (await short.call(`/v1/videos/${id}`)).json()) as VideoObject;
-    expect(video.reelay.webhook).toMatchObject({ state: 'failed', attempts: 3 });
+    expect(video.reelay.webhook).toMatchObject({ state: 'failed', attempts: 4 });
 
     hook.behaviour = { status: 200 };
     const recovered = await send('/v1/webhooks/recover', { since });
     expect(await recovered.json()).toEqual({ object: 'webhook.recover', recovered: 1 });
-    await waitFor(() => hook.received.length >= 4, { timeoutMs: 10_000, what: 'the recovered delivery' });
-    expect(hook.received[3]!.headers['webhook-id']).toBe(hook.received[0]!.headers['webhook-id']);
+    await waitFor(() => hook.received.length >= 5, { timeoutMs: 10_000, what: 'the recovered delivery' });
+    expect(hook.received[4]!.headers['webhook-id']).toBe(hook.received[0]!.headers['webhook-id']);
     await waitFor(async () => (await log(id))[0]?.outcome === 'delivered', { timeoutMs: 5_000, what: 'log' });
     // Recovered messages leave the index: a second recovery finds nothing.
     expect(await (await send('/v1/webhooks/recover', { since })).json()).toMatchObject({ recovered: 0 });

@@ -81,14 +81,19 @@ export async function webhookRoutes(instance: FastifyInstance): Promise<void> {
           },
         );
       }
-      if (event !== 'video.progress' && event !== 'video.started' && terminalEvent(record.status) !== event) {
+      // Only a message the video had: one it subscribed to, for something that happened to it.
+      const reached =
+        event === 'video.started' || event === 'video.progress'
+          ? record.submittedAt !== null
+          : terminalEvent(record.status) === event;
+      if (!record.webhookEvents.includes(event) || !reached) {
         throw new ApiError(
           409,
           'invalid_state',
-          `Video ${record.id} is ${record.status}; it had no ${event}.`,
-          {
-            param: 'event',
-          },
+          record.webhookEvents.includes(event)
+            ? `Video ${record.id} is ${record.status}; it had no ${event}.`
+            : `Video ${record.id} did not subscribe to ${event} (webhook_events: ${record.webhookEvents.join(', ')}).`,
+          { param: 'event' },
         );
       }
       const id = messageId(record.id, event, event === 'video.progress' ? record.progress : undefined);
@@ -121,10 +126,14 @@ export async function webhookRoutes(instance: FastifyInstance): Promise<void> {
       const since = request.body.since * 1000;
       const until = request.body.until === undefined ? Date.now() : request.body.until * 1000;
       let recovered = 0;
-      // In pages, so a recovery of a long outage neither loads everything at once nor loses its place.
+      // In pages. Each message leaves the index only once it is on the queue again, so a failure
+      // half-way loses nothing (a retry of the request sends the rest; receivers dedupe on webhook-id).
       for (;;) {
-        const batch = await webhooks.log.takeFailed(tenant, since, until, 500);
-        for (const data of batch) await webhooks.notifier.resend(data, 'recover');
+        const batch = await webhooks.log.failedBetween(tenant, since, until, 500);
+        for (const data of batch) {
+          await webhooks.notifier.resend(data, 'recover');
+          await webhooks.log.forgetFailed(data);
+        }
         recovered += batch.length;
         if (batch.length < 500) break;
       }
