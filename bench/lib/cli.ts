@@ -1,9 +1,36 @@
 import { cpus, totalmem } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
+/** Where an existing S3 is, when `S3_ENDPOINT` is given. */
+export interface S3Given {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** The Redis and S3 a bench uses instead of starting its own, from `REDIS_URL` / `S3_*`; null: start one. */
+export function givenInfra(env: Record<string, string | undefined>): {
+  redisUrl: string | null;
+  s3: S3Given | null;
+} {
+  return {
+    redisUrl: env.REDIS_URL || null,
+    s3: env.S3_ENDPOINT
+      ? {
+          endpoint: env.S3_ENDPOINT,
+          region: env.S3_REGION ?? 'us-east-1',
+          accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
+        }
+      : null,
+  };
+}
+
 /**
- * The command-line plumbing every bench shares: flags parsed strictly, whole numbers checked against a
- * range, and one clear line plus the usage (exit 2) for anything wrong.
+ * The command-line plumbing every bench shares: flags parsed strictly (`--help` prints the usage and
+ * exits 0), whole numbers checked against a range, and one clear line plus the usage (exit 2) for
+ * anything wrong.
  */
 export function cli(bench: string, usage: string) {
   const fail = (message: string): never => {
@@ -13,11 +40,17 @@ export function cli(bench: string, usage: string) {
   return {
     fail,
     flags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+      let values: ReturnType<typeof parseArgs<{ args: string[]; options: O }>>['values'];
       try {
-        return parseArgs({ args: argv, options }).values;
+        values = parseArgs({ args: argv, options }).values;
       } catch (error) {
         return fail((error as Error).message);
       }
+      if ((values as { help?: boolean }).help) {
+        process.stdout.write(`${usage}\n`);
+        process.exit(0);
+      }
+      return values;
     },
     int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
       if (raw === undefined || raw === '') return fallback;

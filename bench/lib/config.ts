@@ -1,15 +1,7 @@
-import { cli } from './cli.ts';
+import { cli, givenInfra, type S3Given } from './cli.ts';
 
 export const ROWS = ['minimal', 'reelay', 'reelay-idem'] as const;
 export type RowName = (typeof ROWS)[number];
-
-/** Where an existing S3 is, when `S3_ENDPOINT` is given. */
-export interface S3Given {
-  endpoint: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-}
 
 export interface BenchConfig {
   connections: number;
@@ -51,10 +43,6 @@ const OPTIONS = {
 /** Flags first, then `BENCH_*` variables, then defaults. The only place the bench reads `process.env`. */
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): BenchConfig {
   const values = flags(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
   const rows = (values.rows ?? ROWS.join(',')).split(',').map((r) => r.trim());
   for (const row of rows) {
     if (!(ROWS as readonly string[]).includes(row)) fail(`--rows: unknown row '${row}' (${ROWS.join(', ')})`);
@@ -67,14 +55,6 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     rounds: int('rounds', values.rounds ?? env.BENCH_ROUNDS, 2, 1, 20),
     rows: rows as RowName[],
     json: values.json,
-    redisUrl: env.REDIS_URL || null,
-    s3: env.S3_ENDPOINT
-      ? {
-          endpoint: env.S3_ENDPOINT,
-          region: env.S3_REGION ?? 'us-east-1',
-          accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
-          secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
-        }
-      : null,
+    ...givenInfra(env),
   };
 }

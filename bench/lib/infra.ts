@@ -5,7 +5,7 @@ import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { startRedisServer, startS3Server } from '@reelay/localstack';
 import { createS3, ensureBucket } from '@reelay/storage';
 import { Redis } from 'ioredis';
-import type { S3Given } from './config.ts';
+import type { S3Given } from './cli.ts';
 
 export interface BenchInfra {
   redisUrl: string;

@@ -1,5 +1,4 @@
-import { cli } from './cli.ts';
-import type { S3Given } from './config.ts';
+import { cli, givenInfra, type S3Given } from './cli.ts';
 
 export const SIDES = ['reelay', 'naive'] as const;
 export type SideName = (typeof SIDES)[number];
@@ -56,10 +55,6 @@ export function loadPipelineConfig(
   env: Record<string, string | undefined>,
 ): PipelineBenchConfig {
   const values = flags(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
   const sides = (values.sides ?? SIDES.join(',')).split(',').map((s) => s.trim());
   for (const side of sides) {
     if (!(SIDES as readonly string[]).includes(side))
@@ -82,14 +77,6 @@ export function loadPipelineConfig(
     sides: sides as SideName[],
     timeoutS: int('timeout', values.timeout, 300, 10, 24 * 3600),
     json: values.json,
-    redisUrl: env.REDIS_URL || null,
-    s3: env.S3_ENDPOINT
-      ? {
-          endpoint: env.S3_ENDPOINT,
-          region: env.S3_REGION ?? 'us-east-1',
-          accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
-          secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
-        }
-      : null,
+    ...givenInfra(env),
   };
 }

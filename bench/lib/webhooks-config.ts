@@ -1,5 +1,4 @@
-import { cli } from './cli.ts';
-import type { S3Given } from './config.ts';
+import { cli, givenInfra, type S3Given } from './cli.ts';
 
 export interface WebhooksBenchConfig {
   /** Jobs per run whose completion webhook goes to the healthy endpoint (the measured deliveries). */
@@ -65,10 +64,6 @@ export function loadWebhooksConfig(
   env: Record<string, string | undefined>,
 ): WebhooksBenchConfig {
   const values = flags(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
   const timeFactor = Number(values['time-factor'] ?? 0.001);
   if (!(timeFactor >= 0.0001 && timeFactor <= 1)) {
     fail(`--time-factor must be a number from 0.0001 to 1 (got '${values['time-factor']}')`);
@@ -91,14 +86,6 @@ export function loadWebhooksConfig(
     workerEnv,
     timeoutS: int('timeout', values.timeout, 120, 10, 24 * 3600),
     json: values.json,
-    redisUrl: env.REDIS_URL || null,
-    s3: env.S3_ENDPOINT
-      ? {
-          endpoint: env.S3_ENDPOINT,
-          region: env.S3_REGION ?? 'us-east-1',
-          accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
-          secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
-        }
-      : null,
+    ...givenInfra(env),
   };
 }
