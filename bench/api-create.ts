@@ -3,7 +3,7 @@
 // autocannon load, on the same Redis and S3, one side at a time. Run: ./reelay bench api-create --help
 
 import { randomBytes } from 'node:crypto';
-import { machine as describeMachine } from './lib/cli.ts';
+import { machine as describeMachine, machineLine } from './lib/cli.ts';
 import { loadConfig, type RowName } from './lib/config.ts';
 import { type CpuSample, foreignShare, sampleCpu, waitForQuiet } from './lib/cpu.ts';
 import { startInfra } from './lib/infra.ts';
@@ -85,9 +85,7 @@ async function measure(row: RowName, prefix: string): Promise<RunResult> {
 let exitCode = 0;
 try {
   const machine = describeMachine(infra.redisVersion);
-  out(
-    `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, redis ${machine.redis}`,
-  );
+  out(machineLine(machine));
   out(
     `config: ${config.connections} connections, ${config.warmupS} s warm-up + ${config.durationS} s measured per run, ` +
       `${config.rounds} round(s) alternating order, redis ${infra.source.redis}, s3 ${infra.source.s3}, loopback`,

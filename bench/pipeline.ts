@@ -3,9 +3,8 @@
 // budget, side by side with the seed sample's naive client (one client per job, 10 s poll sleep) against
 // a fresh simulator with the same limits. Run: ./reelay bench pipeline --help
 
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { machine as describeMachine } from './lib/cli.ts';
+import { codeVersion, machine as describeMachine, machineLine } from './lib/cli.ts';
 import { startInfra } from './lib/infra.ts';
 import { emptyBucket } from './lib/pipeline-bucket.ts';
 import { loadPipelineConfig } from './lib/pipeline-config.ts';
@@ -50,27 +49,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const machine = describeMachine(infra.redisVersion);
 const code = codeVersion();
-/** The code measured: the commit, and whether services or packages differ from it (figures move with them). */
-function codeVersion(): string {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: import.meta.dirname, encoding: 'utf8' }).trim();
-    const changed = git('status', '--porcelain', '--', '../packages', '../services')
-      .split('\n')
-      .filter(Boolean);
-    return `${git('rev-parse', '--short', 'HEAD')}${changed.length > 0 ? ` + ${changed.length} uncommitted file(s) in packages/services` : ''}`;
-  } catch {
-    return 'unknown (no git)';
-  }
-}
 const reelayRpm = Math.max(1, Math.floor(config.rpm / config.timeFactor));
 const workerEnv = scaledWorkerEnv(config.timeFactor);
 
 let exitCode = 0;
 try {
-  out(
-    `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, redis ${machine.redis}`,
-  );
+  out(machineLine(machine));
   out(`code: ${code}`);
   out(
     `config: ${config.jobs} jobs per side (sora-2 720x1280, ${config.seconds.join('/')} s cycled), ` +

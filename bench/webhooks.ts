@@ -12,10 +12,9 @@
 // child process of its own too, so its arrival stamps do not wait behind any of that.
 // Run: ./reelay bench webhooks --help
 
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { machine as describeMachine } from './lib/cli.ts';
+import { codeVersion, machine as describeMachine, machineLine } from './lib/cli.ts';
 import { waitForQuiet } from './lib/cpu.ts';
 import { startInfra } from './lib/infra.ts';
 import { type SimChild, startSimChild } from './lib/pipeline-sim.ts';
@@ -69,20 +68,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** The code measured: the commit, and whether services or packages differ from it. */
-function codeVersion(): string {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: import.meta.dirname, encoding: 'utf8' }).trim();
-    const changed = git('status', '--porcelain', '--', '../packages', '../services')
-      .split('\n')
-      .filter(Boolean);
-    return `${git('rev-parse', '--short', 'HEAD')}${changed.length > 0 ? ` + ${changed.length} uncommitted file(s) in packages/services` : ''}`;
-  } catch {
-    return 'unknown (no git)';
-  }
-}
-
 const verify = (
   secret: string,
   arrival: { id: string; timestamp: string; signature: string; body: string },
@@ -99,9 +84,7 @@ let jsonLine: Record<string, unknown> | undefined;
 try {
   const machine = describeMachine(infra.redisVersion);
   const code = codeVersion();
-  out(
-    `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, redis ${machine.redis}`,
-  );
+  out(machineLine(machine));
   out(`code: ${code}`);
   const kinds: RunKind[] = config.deadJobs > 0 ? ['A', 'B'] : ['A'];
   const sequence: RunKind[] =

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Where an existing S3 is, when `S3_ENDPOINT` is given. */
@@ -72,4 +74,21 @@ export function machine(redisVersion: string) {
     node: process.version,
     redis: redisVersion,
   };
+}
+
+/** The `machine:` line every bench prints first. */
+export function machineLine(m: ReturnType<typeof machine>): string {
+  return `machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, redis ${m.redis}`;
+}
+
+/** The code measured: the commit, and whether services or packages differ from it (figures move with them). */
+export function codeVersion(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--', 'packages', 'services').split('\n').filter(Boolean);
+    return `${git('rev-parse', '--short', 'HEAD')}${changed.length > 0 ? ` + ${changed.length} uncommitted file(s) in packages/services` : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
 }
