@@ -109,7 +109,7 @@ export function toHash(record: Partial<VideoRecord>): string[] {
  * a create writes ~15 hash fields instead of ~45, which keeps the create script's cost in Redis, and
  * the bytes on the wire, down on the api's hottest path. `fromHash` puts them back.
  */
-const UNSET: Partial<VideoRecord> = {
+export const UNSET = {
   progress: 0,
   providerHint: null,
   provider: null,
@@ -131,7 +131,7 @@ const UNSET: Partial<VideoRecord> = {
   polls: 0,
   submissions: 0,
   stepRetries: 0,
-};
+} as const satisfies Partial<VideoRecord>;
 /** Empty collections: also left out of a new record, as fresh objects on every read. */
 const EMPTY_ARRAYS = ['outputs', 'webhookEvents'] as const;
 
@@ -139,7 +139,7 @@ const EMPTY_ARRAYS = ['outputs', 'webhookEvents'] as const;
 export function createFields(record: VideoRecord): string[] {
   const set: Partial<VideoRecord> = {};
   for (const [field, value] of Object.entries(record) as Array<[keyof VideoRecord, unknown]>) {
-    if (field in UNSET && UNSET[field] === value) continue;
+    if (field in UNSET && (UNSET as Partial<VideoRecord>)[field] === value) continue;
     if ((EMPTY_ARRAYS as readonly string[]).includes(field) && (value as unknown[]).length === 0) continue;
     if (field === 'metadata' && Object.keys(value as object).length === 0) continue;
     (set as Record<string, unknown>)[field] = value;

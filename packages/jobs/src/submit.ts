@@ -3,7 +3,7 @@ import { ApiError } from '@reelay/errors';
 import type { Queue } from 'bullmq';
 import { newVideoId } from './ids.ts';
 import { enqueueRender } from './queue.ts';
-import type { InputReference, VideoRecord } from './record.ts';
+import { type InputReference, UNSET, type VideoRecord } from './record.ts';
 import { keyHash } from './request-hash.ts';
 import type { VideoStore } from './store.ts';
 
@@ -24,10 +24,11 @@ export function newRecord(input: NewVideo): VideoRecord {
   const now = input.now ?? Date.now();
   const { body } = input;
   return {
+    // Every field nothing has set yet, from the one list the compact stored form also uses.
+    ...UNSET,
     id: input.id ?? newVideoId(now),
     tenant: input.tenant,
     status: 'queued',
-    progress: 0,
     step: 'queued',
     model: body.model,
     size: body.size,
@@ -36,9 +37,6 @@ export function newRecord(input: NewVideo): VideoRecord {
     priority: body.priority,
     metadata: body.metadata ?? {},
     providerHint: body.provider ?? null,
-    provider: null,
-    providerJobId: null,
-    attempts: 0,
     inputReference: input.inputReference,
     outputs: [],
     costUsd: Math.round(input.pricePerSecond * Number(body.seconds) * 10_000) / 10_000,
@@ -48,23 +46,10 @@ export function newRecord(input: NewVideo): VideoRecord {
       ? (body.webhook_events ?? ['video.completed', 'video.failed', 'video.canceled'])
       : [],
     webhookState: body.webhook_url ? 'pending' : 'none',
-    webhookAttempts: 0,
-    errorCode: null,
-    errorMessage: null,
-    cancelRequested: false,
     idempotencyKey: input.idempotencyKey,
     createdAt: now,
     updatedAt: now,
-    completedAt: null,
-    expiresAt: null,
-    remixedFrom: null,
-    submitStartedAt: null,
-    submittedAt: null,
-    providerExtra: null,
     deadlineAt: now + (input.deadlineMs ?? 2 * 3600 * 1000),
-    polls: 0,
-    submissions: 0,
-    stepRetries: 0,
   };
 }
 
