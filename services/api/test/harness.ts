@@ -32,11 +32,13 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** A real api on a free port, with its own Redis prefix and bucket. */
-export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
-  const redis = await isolatedRedis();
-  const bucket = await isolatedBucket();
-  const env = apiEnvSchema.parse({
+/** The api's settings for a test: the test's Redis prefix and bucket, loopback, a free port, silent. */
+export function testApiEnv(
+  redis: IsolatedRedis,
+  bucket: IsolatedBucket,
+  overrides: Record<string, string> = {},
+): ApiEnv {
+  return apiEnvSchema.parse({
     ...bucket.env,
     REDIS_URL: infra().redisUrl,
     REDIS_PREFIX: redis.prefix,
@@ -46,6 +48,13 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
     PROVIDER_ACCOUNTS: JSON.stringify(TEST_ACCOUNTS),
     ...overrides,
   });
+}
+
+/** A real api on a free port, with its own Redis prefix and bucket. */
+export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
+  const redis = await isolatedRedis();
+  const bucket = await isolatedBucket();
+  const env = testApiEnv(redis, bucket, overrides);
   const api: RunningApi = await startApi(env);
   const keys = new ApiKeyStore(redis.redis, redis.prefix);
   return {

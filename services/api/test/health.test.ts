@@ -3,36 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerHeartbeats } from '@reelay/jobs';
 import { startRedisServer } from '@reelay/localstack';
-import {
-  type IsolatedBucket,
-  type IsolatedRedis,
-  infra,
-  isolatedBucket,
-  isolatedRedis,
-} from '@reelay/testkit';
+import { type IsolatedBucket, type IsolatedRedis, isolatedBucket, isolatedRedis } from '@reelay/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiEnvSchema } from '../src/env.ts';
 import { type RunningApi, startApi } from '../src/server.ts';
-import { TEST_ACCOUNTS } from './harness.ts';
+import { testApiEnv } from './harness.ts';
 
 describe('api health', () => {
   let bucket: IsolatedBucket;
   let redis: IsolatedRedis;
   let heartbeats: WorkerHeartbeats;
   let api: RunningApi;
-  const envOf = (overrides: Record<string, string> = {}) =>
-    apiEnvSchema.parse({
-      ...bucket.env,
-      REDIS_URL: infra().redisUrl,
-      // Its own prefix: worker heartbeats of other tests (and their processes) are not this api's.
-      REDIS_PREFIX: redis.prefix,
-      API_HOST: '127.0.0.1',
-      API_PORT: '0',
-      LOG_LEVEL: 'silent',
-      PROVIDER_ACCOUNTS: JSON.stringify(TEST_ACCOUNTS),
-      ...overrides,
-    });
+  // Its own prefix: worker heartbeats of other tests (and their processes) are not this api's.
+  const envOf = (overrides: Record<string, string> = {}) => testApiEnv(redis, bucket, overrides);
   const readyz = async (url = api.url) => {
     const response = await fetch(`${url}/readyz`);
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
