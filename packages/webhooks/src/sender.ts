@@ -156,7 +156,9 @@ export class WebhookSender {
         response: answer.body.slice(0, RESPONSE_KEEP),
         outcome: 'delivered',
       });
-      await this.log.delivered(data);
+      // Only a message that gave up before can be in the recovery index, and it comes back only as a
+      // resend or recovery: first deliveries skip the round trip.
+      if (data.resend) await this.log.delivered(data);
       log.debug({ attempt, status: answer.status, durationMs: answer.durationMs }, 'webhook delivered');
       return { kind: 'done', outcome: 'delivered' };
     }
