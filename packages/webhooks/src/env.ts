@@ -1,5 +1,5 @@
 import { env } from '@reelay/config';
-import { parseAllowList } from '@reelay/netguard';
+import { type AllowList, type NetPolicy, parseAllowList } from '@reelay/netguard';
 import { z } from 'zod';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseSchedule } from './schedule.ts';
 
@@ -56,7 +56,15 @@ export const webhookWorkerSection = {
   WEBHOOK_DOWNLOAD_URL_TTL_S: env.int(24 * 3600, 60, 7 * 24 * 3600),
 };
 
-/** `auto` follows NODE_ENV. */
-export function requireHttps(setting: 'auto' | 'true' | 'false', nodeEnv: string): boolean {
-  return setting === 'true' || (setting === 'auto' && nodeEnv === 'production');
+/** The SSRF guard's policy from the parsed env (`WEBHOOK_REQUIRE_HTTPS=auto` follows NODE_ENV). */
+export function netPolicyFromEnv(parsed: {
+  NODE_ENV: string;
+  WEBHOOK_REQUIRE_HTTPS: 'auto' | 'true' | 'false';
+  WEBHOOK_ALLOW: AllowList;
+}): NetPolicy {
+  const setting = parsed.WEBHOOK_REQUIRE_HTTPS;
+  return {
+    requireHttps: setting === 'true' || (setting === 'auto' && parsed.NODE_ENV === 'production'),
+    allow: parsed.WEBHOOK_ALLOW,
+  };
 }

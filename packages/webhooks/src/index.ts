@@ -1,5 +1,5 @@
 export { type EndpointState, Endpoints, endpointOf } from './endpoints.ts';
-export { requireHttps, webhookNetSection, webhookWorkerSection } from './env.ts';
+export { netPolicyFromEnv, webhookNetSection, webhookWorkerSection } from './env.ts';
 export { createGuardedSend } from './http.ts';
 export { WebhookKeys } from './keys.ts';
 export { type AttemptOutcome, type DeliveryAttempt, DeliveryLog, type ErrorClass } from './log.ts';

@@ -11,7 +11,7 @@ import {
   createWebhookQueue,
   DeliveryLog,
   Endpoints,
-  requireHttps,
+  netPolicyFromEnv,
   sendTestEvent,
   WebhookNotifier,
   WebhookSecrets,
@@ -66,11 +66,7 @@ export async function startApi(
   // worker's; it shares BullMQ's connection.
   const webhookQueue = createWebhookQueue(queueConnection, env.REDIS_PREFIX, { telemetry });
   const store = new VideoStore(redis, env.REDIS_PREFIX, env.IDEMPOTENCY_TTL_S * 1000);
-  const netPolicy = {
-    requireHttps: requireHttps(env.WEBHOOK_REQUIRE_HTTPS, env.NODE_ENV),
-    allow: env.WEBHOOK_ALLOW,
-  };
-  const http = createGuardedSend(netPolicy);
+  const http = createGuardedSend(netPolicyFromEnv(env));
   const secrets = new WebhookSecrets(redis, env.REDIS_PREFIX);
   const endpoints = new Endpoints(redis, env.REDIS_PREFIX);
   const webhooks = {

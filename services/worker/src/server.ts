@@ -11,7 +11,7 @@ import {
   createGuardedSend,
   createWebhookQueue,
   createWebhookWorker,
-  requireHttps,
+  netPolicyFromEnv,
   WebhookNotifier,
   WebhookSecrets,
   WebhookSender,
@@ -119,10 +119,7 @@ export async function startWorker(
   });
   void worker.run();
 
-  const http = createGuardedSend({
-    requireHttps: requireHttps(env.WEBHOOK_REQUIRE_HTTPS, env.NODE_ENV),
-    allow: env.WEBHOOK_ALLOW,
-  });
+  const http = createGuardedSend(netPolicyFromEnv(env));
   const sender = new WebhookSender({
     redis,
     prefix: env.REDIS_PREFIX,
