@@ -95,12 +95,16 @@ export class WebhookSender {
   private readonly endpoints: Endpoints;
   private readonly log: DeliveryLog;
   private readonly keys: WebhookKeys;
+  private readonly streakGapMs: number;
 
   constructor(deps: SenderDeps) {
     this.deps = deps;
     this.endpoints = new Endpoints(deps.redis, deps.prefix);
     this.log = new DeliveryLog(deps.redis, deps.prefix);
     this.keys = new WebhookKeys(deps.prefix);
+    // Failures further apart than the longest retry delay (and a timeout) are separate streaks.
+    const { retry, timeoutMs } = deps.options;
+    this.streakGapMs = Math.max(...retry.schedule) * retry.scale * (1 + retry.jitter) + timeoutMs;
   }
 
   /** One attempt. `attempt` is 1-based; after attempt schedule.length + 1 the message gives up. */
@@ -153,7 +157,7 @@ export class WebhookSender {
         status: answer.status,
         durationMs: answer.durationMs,
         errorClass: null,
-        response: answer.body.slice(0, RESPONSE_KEEP),
+        response: answer.body,
         outcome: 'delivered',
       });
       // Only a message that gave up before can be in the recovery index, and it comes back only as a
@@ -171,18 +175,14 @@ export class WebhookSender {
         status: 410,
         durationMs: answer.durationMs,
         errorClass: 'gone',
-        response: answer.body.slice(0, RESPONSE_KEEP),
+        response: answer.body,
         outcome: 'gone',
       });
       log.info({ attempt }, 'webhook endpoint answered 410 Gone: not retrying');
       return { kind: 'done', outcome: 'gone' };
     }
 
-    // Failures further apart than the longest retry delay (and a timeout) are separate streaks.
-    const streakGapMs =
-      Math.max(...options.retry.schedule) * options.retry.scale * (1 + options.retry.jitter) +
-      options.timeoutMs;
-    const health2 = await this.endpoints.failed(origin, options.disableAfterMs, streakGapMs);
+    const health2 = await this.endpoints.failed(origin, options.disableAfterMs, this.streakGapMs);
     if (health2.newlyDisabled) await this.announceDisabled(origin, health2.failingSince, log);
     const retryAfter = answer ? parseRetryAfter(answer.headers['retry-after']) : null;
     const delayMs = retryDelay(options.retry, attempt, retryAfter);
@@ -192,7 +192,7 @@ export class WebhookSender {
       status: answer?.status ?? null,
       durationMs: sent.durationMs,
       errorClass: sent.errorClass,
-      response: (answer ? answer.body : sent.error).slice(0, RESPONSE_KEEP),
+      response: answer ? answer.body : sent.error,
       outcome: givingUp ? 'failed' : 'retrying',
       nextAttemptAt: givingUp ? null : Date.now() + delayMs,
     });
@@ -266,7 +266,7 @@ export class WebhookSender {
       status_code: result.status,
       duration_ms: Math.round(result.durationMs),
       error_class: result.errorClass,
-      response: result.response,
+      response: result.response.slice(0, RESPONSE_KEEP),
       outcome: result.outcome,
       next_attempt_at: result.nextAttemptAt ?? null,
     });
