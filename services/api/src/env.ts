@@ -1,7 +1,41 @@
+import { isIP } from 'node:net';
 import { env, loadConfig } from '@reelay/config';
 import { accountsSchema } from '@reelay/providers';
 import { webhookNetSection } from '@reelay/webhooks';
 import { z } from 'zod';
+
+/** `addr` or `addr/bits` with an IPv4 or IPv6 address and a prefix length that fits it. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Fastify's `trustProxy`: whose X-Forwarded-For/-Proto/-Host to believe. Unset or false: nobody's, the
+ * peer is the client. A number: that many proxy hops. Otherwise the proxies' addresses or CIDRs. `true`
+ * believes any sender, for an api only a proxy can reach.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((value, ctx): boolean | number | string[] => {
+    const v = (value ?? '').trim().toLowerCase();
+    if (v === '' || ['false', 'no', 'off', '0'].includes(v)) return false;
+    if (['true', 'yes', 'on'].includes(v)) return true;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    const entries = v
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    if (entries.length > 0 && entries.every(isAddressOrCidr)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be true, false, a proxy hop count, or comma-separated proxy addresses or CIDRs',
+    });
+    return z.NEVER;
+  });
 
 /** Every variable the api reads. This is the only place it reads `process.env`. */
 export const apiEnvSchema = z.object({
@@ -12,6 +46,11 @@ export const apiEnvSchema = z.object({
   PROVIDER_ACCOUNTS: env.json(accountsSchema),
   API_HOST: env.text('0.0.0.0'),
   API_PORT: env.port(8080),
+  /**
+   * Behind a TLS-terminating load balancer: its address(es), so that requests it forwarded count as
+   * https (the dashboard's session cookie is then Secure) and logs show the client's address.
+   */
+  TRUST_PROXY: trustProxy,
   /** JSON bodies: a 32,000-character prompt with metadata fits in well under 1 MiB. */
   API_BODY_LIMIT_BYTES: env.int(1024 * 1024, 1024),
   /** An `input_reference` image upload. */

@@ -80,10 +80,13 @@ export async function startApi(
   };
 
   const metrics = createMetrics({ service: 'api' });
+  const trusted = env.TRUST_PROXY;
   const server = Fastify({
     loggerInstance: logger,
     frameworkErrors,
     bodyLimit: env.API_BODY_LIMIT_BYTES,
+    // A hop count as the function Fastify would make of it (its types take lists and booleans only).
+    trustProxy: typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : trusted,
     // Clients behind a proxy keep connections open; longer than a typical LB idle timeout (60 s).
     keepAliveTimeout: 65_000,
     requestTimeout: 120_000,

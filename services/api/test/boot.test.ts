@@ -26,6 +26,10 @@ describe('api boot', () => {
       { LOG_LEVEL: 'loud' },
       'reelay-api: invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
     ],
+    [
+      { TRUST_PROXY: '10.0.0.0/40' },
+      'reelay-api: invalid configuration: TRUST_PROXY must be true, false, a proxy hop count, or comma-separated proxy addresses or CIDRs (got "10.0.0.0/40")',
+    ],
   ])('stops on a bad value with one clear line: %o', async (env, line) => {
     const api = runNode('services/api/src/main.ts', { ...valid, ...env });
     const { code } = await api.exited;

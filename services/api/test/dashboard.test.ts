@@ -258,3 +258,45 @@ describe('the API reference at /docs', () => {
     ).toEqual([]);
   });
 });
+
+describe('the dashboard behind a TLS-terminating proxy (TRUST_PROXY)', () => {
+  let trusting: TestApi;
+  let oneHop: TestApi;
+  let direct: TestApi;
+  beforeAll(async () => {
+    [trusting, oneHop, direct] = await Promise.all([
+      startTestApi({ TRUST_PROXY: '127.0.0.1' }),
+      startTestApi({ TRUST_PROXY: '1' }),
+      startTestApi(),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([trusting?.close(), oneHop?.close(), direct?.close()]);
+  });
+
+  const loginVia = async (api: TestApi, headers: Record<string, string>) =>
+    fetch(`${api.url}/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ key: await api.key('ops', ['admin']) }).toString(),
+      redirect: 'manual',
+    });
+
+  it("makes the session cookie Secure when the trusted proxy says the client's request was https", async () => {
+    const behindTls = await loginVia(trusting, { 'x-forwarded-proto': 'https' });
+    expect(behindTls.status).toBe(303);
+    expect(behindTls.headers.get('set-cookie')).toMatch(/;\s*Secure/i);
+    // The same proxy forwarding plain http: no Secure, or the browser would drop the cookie.
+    const plain = await loginVia(trusting, { 'x-forwarded-proto': 'http' });
+    expect(plain.headers.get('set-cookie')).not.toMatch(/;\s*Secure/i);
+    // A hop count trusts the nearest proxy the same way.
+    const counted = await loginVia(oneHop, { 'x-forwarded-proto': 'https' });
+    expect(counted.headers.get('set-cookie')).toMatch(/;\s*Secure/i);
+  });
+
+  it('ignores X-Forwarded-Proto from peers it was not told to trust (the default)', async () => {
+    const spoofed = await loginVia(direct, { 'x-forwarded-proto': 'https' });
+    expect(spoofed.status).toBe(303);
+    expect(spoofed.headers.get('set-cookie')).not.toMatch(/;\s*Secure/i);
+  });
+});
