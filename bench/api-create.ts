@@ -1,7 +1,8 @@
 // Bench for the create endpoint (issue 3): Reelay's POST /v1/videos (auth, validation, idempotency,
 // persistence, enqueue) against a minimal Fastify route that only calls `queue.add`, under the same
-// autocannon load, on the same Redis and S3, one side at a time. A fourth row, `floor`, is the minimal
-// route plus Reelay's record write and nothing else: what any create that keeps a record can reach here.
+// autocannon load, on the same Redis and S3, one side at a time. Two reference rows without targets:
+// `floor`, the minimal route plus Reelay's record write and nothing else (what any create that keeps a
+// record can reach here), and `job-as-record`, one queue.add carrying the whole video.
 // Run: ./reelay bench api-create --help
 
 import { randomBytes } from 'node:crypto';
@@ -136,6 +137,12 @@ try {
       "floor: the minimal route plus the record Reelay's create stores (same VideoStore.create and job add, " +
         'no auth, validation, idempotency or video object): the most a create that keeps a durable record ' +
         'reaches on this machine',
+    );
+  }
+  if (rows.some((r) => r.name === 'job-as-record')) {
+    out(
+      'job as record: no Reelay record at create, one queue.add whose data is the whole video (the design ' +
+        'that would make a create one Redis write)',
     );
   }
   out('');

@@ -1,6 +1,6 @@
 import { cli, givenInfra, type S3Given } from './cli.ts';
 
-export const ROWS = ['minimal', 'floor', 'reelay', 'reelay-idem'] as const;
+export const ROWS = ['minimal', 'floor', 'job-as-record', 'reelay', 'reelay-idem'] as const;
 export type RowName = (typeof ROWS)[number];
 
 export interface BenchConfig {
@@ -20,11 +20,12 @@ export interface BenchConfig {
 }
 
 const USAGE = `usage: ./reelay bench api-create [--connections N] [--duration S] [--warmup S] [--rounds N]
-                                  [--rows minimal,floor,reelay,reelay-idem] [--json]
+                                  [--rows minimal,floor,job-as-record,reelay,reelay-idem] [--json]
   --connections  concurrent connections (default 64)
   --duration     measured seconds per run (default 10), after --warmup seconds (default 3)
   --rounds       runs per row, in alternating order; the table shows the median (default 2)
-  --rows         which rows to run (default all four; floor = the minimal route + Reelay's record, no target)
+  --rows         which rows to run (default all five). No target on floor (the minimal route + Reelay's
+                 record) or job-as-record (one queue.add carrying the whole video)
   --json         the figures as one JSON line on stdout (the table goes to stderr)
 env: REDIS_URL, S3_ENDPOINT (+ S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) to use existing servers;
      BENCH_CONNECTIONS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_ROUNDS as defaults for the flags.`;

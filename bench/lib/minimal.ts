@@ -1,4 +1,12 @@
-import { createRenderQueue, enqueueRender, type NewVideo, newRecord, VideoStore } from '@reelay/jobs';
+import {
+  createRenderQueue,
+  enqueueRender,
+  type NewVideo,
+  newRecord,
+  RENDER_JOB,
+  renderJobOptions,
+  VideoStore,
+} from '@reelay/jobs';
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
@@ -39,25 +47,46 @@ export async function startRecordFloor(redisUrl: string, prefix: string): Promis
   const queue = createRenderQueue(queueConnection, prefix);
   const app = Fastify({ logger: false });
   app.post('/v1/videos', async (request) => {
-    // What validation would have filled in; the bench body carries prompt and seconds.
-    const body: NewVideo['body'] = {
-      model: 'sora-2',
-      size: '720x1280',
-      priority: 'normal',
-      ...(request.body as { prompt: string; seconds: '4' }),
-    };
-    const record = newRecord({
-      tenant: 'bench',
-      body,
-      inputReference: null,
-      pricePerSecond: 0.1,
-      idempotencyKey: null,
-    });
+    const record = benchRecord(request.body);
     await store.create(record);
     await enqueueRender(queue, record);
     return { id: record.id };
   });
   return listen(app, queue, [storeConnection, queueConnection]);
+}
+
+/**
+ * The other design, for comparison: no record of Reelay's at create, one `queue.add` whose data is the
+ * whole video (as if the BullMQ job were the record until a worker took it). The same job options as
+ * the api's. What a single-write create could reach, before auth, validation and the video object.
+ */
+export async function startJobAsRecord(redisUrl: string, prefix: string): Promise<MinimalServer> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const queue = createRenderQueue(connection, prefix);
+  const app = Fastify({ logger: false });
+  app.post('/v1/videos', async (request) => {
+    const record = benchRecord(request.body);
+    await queue.add(RENDER_JOB, record, renderJobOptions(record));
+    return { id: record.id };
+  });
+  return listen(app, queue, [connection]);
+}
+
+/** The record Reelay's create would store for the bench's body (what validation would fill in, set). */
+function benchRecord(requestBody: unknown) {
+  const body: NewVideo['body'] = {
+    model: 'sora-2',
+    size: '720x1280',
+    priority: 'normal',
+    ...(requestBody as { prompt: string; seconds: '4' }),
+  };
+  return newRecord({
+    tenant: 'bench',
+    body,
+    inputReference: null,
+    pricePerSecond: 0.1,
+    idempotencyKey: null,
+  });
 }
 
 async function listen(

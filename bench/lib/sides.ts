@@ -3,7 +3,7 @@ import { Keys } from '@reelay/jobs';
 import { ApiKeyStore } from '@reelay/tenants';
 import { Redis } from 'ioredis';
 import type { RowName } from './config.ts';
-import { startMinimal, startRecordFloor } from './minimal.ts';
+import { startJobAsRecord, startMinimal, startRecordFloor } from './minimal.ts';
 
 /** One side under load: where to send, what to send, and how much it stored. */
 export interface Side {
@@ -11,7 +11,7 @@ export interface Side {
   headers: Record<string, string>;
   /** Unique `Idempotency-Key` per request. */
   idempotent: boolean;
-  /** Records (Reelay) or jobs (minimal, floor) in Redis now. */
+  /** Records (Reelay) or jobs (the other rows) in Redis now. */
   stored(): Promise<number>;
   close(): Promise<void>;
 }
@@ -31,8 +31,9 @@ export async function startSide(
   infra: { redisUrl: string; s3Env: Record<string, string> },
   prefix: string,
 ): Promise<Side> {
-  if (row === 'minimal' || row === 'floor') {
-    const server = await (row === 'minimal' ? startMinimal : startRecordFloor)(infra.redisUrl, prefix);
+  if (row === 'minimal' || row === 'floor' || row === 'job-as-record') {
+    const start = { minimal: startMinimal, floor: startRecordFloor, 'job-as-record': startJobAsRecord }[row];
+    const server = await start(infra.redisUrl, prefix);
     return {
       url: `${server.url}/v1/videos`,
       headers: {},

@@ -11,6 +11,7 @@ export {
   RENDER_QUEUE,
   type RenderJobData,
   renderJobData,
+  renderJobOptions,
 } from './queue.ts';
 export type { InputReference, VideoRecord } from './record.ts';
 export { keyHash, requestHash } from './request-hash.ts';

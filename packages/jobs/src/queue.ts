@@ -1,5 +1,5 @@
 import type { Priority } from '@reelay/contracts';
-import { Queue, type QueueOptions } from 'bullmq';
+import { type JobsOptions, Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { VideoRecord } from './record.ts';
@@ -35,7 +35,12 @@ export function createRenderQueue(
  */
 export async function enqueueRender(queue: Queue, record: VideoRecord): Promise<void> {
   const data: RenderJobData = { tenant: record.tenant, videoId: record.id };
-  await queue.add(RENDER_JOB, data, {
+  await queue.add(RENDER_JOB, data, renderJobOptions(record));
+}
+
+/** The options of a video's render job. */
+export function renderJobOptions(record: VideoRecord): JobsOptions {
+  return {
     jobId: record.id,
     priority: PRIORITY[record.priority],
     // Only for crashes of the step code itself (Redis away, a bug): provider trouble is handled inside
@@ -44,7 +49,7 @@ export async function enqueueRender(queue: Queue, record: VideoRecord): Promise<
     backoff: { type: 'custom' },
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
-  });
+  };
 }
 
 /**
