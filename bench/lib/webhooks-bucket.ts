@@ -12,9 +12,9 @@ const PARALLEL_DELETES = 16;
 
 /**
  * Empties the run's bucket, like pipeline-bucket.ts's emptyBucket with two differences a bench storing
- * ten thousand objects needs: it pages with ListObjects (v1, `Marker` = the last key seen), because the
- * embedded S3 server (s3rver 3.7) answers a ListObjectsV2 of more than 1,000 objects with a 500 (its
- * continuation token is DES-encrypted, and Node 24's OpenSSL 3 has no DES); and it deletes a page per
+ * ten thousand objects needs: it pages with ListObjects (v1, `Marker` = the last key seen), which needs
+ * no continuation token (s3rver 3.7's ListObjectsV2 failed past 1,000 objects until patches/ replaced
+ * its DES tokens, which Node 24's OpenSSL 3 lacks; v1 works on either); and it deletes a page per
  * DeleteObjects request (one by one: about 330 objects/s, half a minute for a default run), falling back
  * to single deletes on a server that refuses the batch without a Content-MD5.
  */
