@@ -72,7 +72,7 @@ export async function startJobAsRecord(redisUrl: string, prefix: string): Promis
   return listen(app, queue, [connection]);
 }
 
-/** The record Reelay's create would store for the bench's body (what validation would fill in, set). */
+/** The record Reelay's create would store for the bench's body, with the defaults validation would add. */
 function benchRecord(requestBody: unknown) {
   const body: NewVideo['body'] = {
     model: 'sora-2',
