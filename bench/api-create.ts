@@ -5,8 +5,7 @@
 // record can reach here), and `job-as-record`, one queue.add carrying the whole video.
 // Run: ./reelay bench api-create --help
 
-import { randomBytes } from 'node:crypto';
-import { machine as describeMachine, machineLine } from './lib/cli.ts';
+import { machine as describeMachine, machineLine, newRunId, output, shutdownOnSignal } from './lib/cli.ts';
 import { loadConfig, type RowName } from './lib/config.ts';
 import { type CpuSample, foreignShare, sampleCpu, waitForQuiet } from './lib/cpu.ts';
 import { startInfra } from './lib/infra.ts';
@@ -20,25 +19,15 @@ const BODY = JSON.stringify({
 });
 
 const config = loadConfig(process.argv.slice(2), process.env);
-// With --json the only thing on stdout is the final JSON line, so it pipes straight into jq.
-const out = (text: string) => (config.json ? process.stderr : process.stdout).write(`${text}\n`);
-const progress = (text: string) => process.stderr.write(`${text}\n`);
-
-// A bucket name and a key prefix in one: lowercase, digits and dashes, unique per run.
-const runId = `reelay-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const { out, progress } = output(config.json);
+const runId = newRunId();
 const infra = await startInfra({ redisUrl: config.redisUrl, s3: config.s3, runId });
 let side: Side | undefined;
 const shutdown = async () => {
   await side?.close().catch(() => {});
   await infra.close();
 };
-// Ctrl-C (or a kill) mid-run still stops the servers it spawned and takes its keys back.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    progress(`${signal}: cleaning up`);
-    void shutdown().finally(() => process.exit(130));
-  });
-}
+shutdownOnSignal(progress, shutdown);
 /** Above this share of the machine's CPU taken by other processes, a run is flagged as not comparable. */
 const BUSY_SHARE = 0.1;
 

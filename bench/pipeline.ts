@@ -3,8 +3,14 @@
 // budget, side by side with the seed sample's naive client (one client per job, 10 s poll sleep) against
 // a fresh simulator with the same limits. Run: ./reelay bench pipeline --help
 
-import { randomBytes } from 'node:crypto';
-import { codeVersion, machine as describeMachine, machineLine } from './lib/cli.ts';
+import {
+  codeVersion,
+  machine as describeMachine,
+  machineLine,
+  newRunId,
+  output,
+  shutdownOnSignal,
+} from './lib/cli.ts';
 import { startInfra } from './lib/infra.ts';
 import { emptyBucket } from './lib/pipeline-bucket.ts';
 import { loadPipelineConfig } from './lib/pipeline-config.ts';
@@ -20,12 +26,8 @@ import { runReelaySide, scaledWorkerEnv } from './lib/pipeline-reelay.ts';
 import type { SideRun } from './lib/pipeline-run.ts';
 
 const config = loadPipelineConfig(process.argv.slice(2), process.env);
-// With --json the only thing on stdout is the final JSON line, so it pipes straight into jq.
-const out = (text: string) => (config.json ? process.stderr : process.stdout).write(`${text}\n`);
-const progress = (text: string) => process.stderr.write(`${text}\n`);
-
-// A bucket name and a key prefix in one: lowercase, digits and dashes, unique per run.
-const runId = `reelay-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const { out, progress } = output(config.json);
+const runId = newRunId();
 const infra = await startInfra({ redisUrl: config.redisUrl, s3: config.s3, runId });
 const cleanups = new Set<() => Promise<void>>();
 let shuttingDown: Promise<void> | undefined;
@@ -38,14 +40,9 @@ const shutdown = () =>
     await emptyBucket(infra.s3Env).catch((e: Error) => console.error(`cleanup: bucket: ${e.message}`));
     await infra.close();
   })());
-// Ctrl-C (or a kill) mid-run still stops the processes it spawned and takes its keys and bucket back.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    progress(`${signal}: cleaning up`);
-    void shutdown().finally(() => process.exit(130));
-  });
-}
+shutdownOnSignal(progress, shutdown, () => {
+  interrupted = true;
+});
 
 const machine = describeMachine(infra.redisVersion);
 const code = codeVersion();

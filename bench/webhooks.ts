@@ -12,9 +12,15 @@
 // child process of its own too, so its arrival stamps do not wait behind any of that.
 // Run: ./reelay bench webhooks --help
 
-import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { codeVersion, machine as describeMachine, machineLine } from './lib/cli.ts';
+import {
+  codeVersion,
+  machine as describeMachine,
+  machineLine,
+  newRunId,
+  output,
+  shutdownOnSignal,
+} from './lib/cli.ts';
 import { waitForQuiet } from './lib/cpu.ts';
 import { startInfra } from './lib/infra.ts';
 import { type SimChild, startSimChild } from './lib/pipeline-sim.ts';
@@ -37,12 +43,8 @@ const benchStarted = Date.now();
 /** Above this share of the machine's CPU taken by other processes, a run is flagged as not comparable. */
 const BUSY_SHARE = 0.1;
 const config = loadWebhooksConfig(process.argv.slice(2), process.env);
-// With --json the only thing on stdout is the final JSON line, so it pipes straight into jq.
-const out = (text: string) => (config.json ? process.stderr : process.stdout).write(`${text}\n`);
-const progress = (text: string) => process.stderr.write(`${text}\n`);
-
-// A bucket name and a key prefix in one: lowercase, digits and dashes, unique per run.
-const runId = `reelay-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const { out, progress } = output(config.json);
+const runId = newRunId();
 const infra = await startInfra({ redisUrl: config.redisUrl, s3: config.s3, runId });
 const cleanups = new Set<() => Promise<void>>();
 let sim: SimChild | undefined;
@@ -59,14 +61,9 @@ const shutdown = () =>
     await emptyLargeBucket(infra.s3Env).catch((e: Error) => console.error(`cleanup: bucket: ${e.message}`));
     await infra.close();
   })());
-// Ctrl-C (or a kill) mid-run still stops the processes it spawned and takes its keys and bucket back.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    progress(`${signal}: cleaning up`);
-    void shutdown().finally(() => process.exit(130));
-  });
-}
+shutdownOnSignal(progress, shutdown, () => {
+  interrupted = true;
+});
 
 const verify = (
   secret: string,

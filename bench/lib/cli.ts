@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
@@ -90,5 +91,39 @@ export function codeVersion(): string {
     return `${git('rev-parse', '--short', 'HEAD')}${changed.length > 0 ? ` + ${changed.length} uncommitted file(s) in packages/services` : ''}`;
   } catch {
     return 'unknown (no git)';
+  }
+}
+
+/**
+ * Where a bench writes: its report on stdout, progress on stderr. With `--json` the report goes to stderr
+ * too, so that stdout carries the final JSON line alone and pipes straight into jq.
+ */
+export function output(json: boolean) {
+  return {
+    out: (text: string) => (json ? process.stderr : process.stdout).write(`${text}\n`),
+    progress: (text: string) => process.stderr.write(`${text}\n`),
+  };
+}
+
+/** A bucket name and a key prefix in one: lowercase, digits and dashes, unique per run. */
+export function newRunId(): string {
+  return `reelay-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Ctrl-C (or a kill) mid-run still stops what the bench started and takes its keys and bucket back:
+ * `noted` first (a bench that should not report the failures the stop causes), then `shutdown`, exit 130.
+ */
+export function shutdownOnSignal(
+  progress: (text: string) => void,
+  shutdown: () => Promise<unknown>,
+  noted: () => void = () => {},
+): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      noted();
+      progress(`${signal}: cleaning up`);
+      void shutdown().finally(() => process.exit(130));
+    });
   }
 }
