@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+// One-shot `hash` rather than createHash().update().digest(): these run on every create, and the
+// one-shot form costs less than half as much for short inputs.
+import { hash } from 'node:crypto';
 
 /**
  * A stable fingerprint of a create request, used to tell "the same request again" (replay the original
@@ -6,12 +8,11 @@ import { createHash } from 'node:crypto';
  * that JSON and multipart forms of the same request match; uploaded files count by their sha256.
  */
 export function requestHash(value: unknown): string {
-  return createHash('sha256').update(canonical(value)).digest('hex');
+  return hash('sha256', canonical(value));
 }
 
 function canonical(value: unknown): string {
-  if (Buffer.isBuffer(value))
-    return JSON.stringify(`sha256:${createHash('sha256').update(value).digest('hex')}`);
+  if (Buffer.isBuffer(value)) return JSON.stringify(`sha256:${hash('sha256', value)}`);
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -24,5 +25,5 @@ function canonical(value: unknown): string {
 
 /** Idempotency keys are stored by hash: their text may be anything up to 255 characters. */
 export function keyHash(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 40);
+  return hash('sha256', key).slice(0, 40);
 }
