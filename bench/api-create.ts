@@ -35,7 +35,7 @@ const BUSY_SHARE = 0.1;
 async function measure(row: RowName, prefix: string): Promise<RunResult> {
   await infra.settle();
   try {
-    const current = await startSide(row, infra, prefix);
+    const current = await startSide(row, infra, prefix, config.logLevel);
     side = current;
     if (!(await waitForQuiet(infra.redisPid, BUSY_SHARE, 30_000))) {
       progress(`${row}: other processes keep using the CPU; measuring anyway (the run will be flagged)`);
@@ -80,7 +80,8 @@ try {
   out(machineLine(machine));
   out(
     `config: ${config.connections} connections, ${config.warmupS} s warm-up + ${config.durationS} s measured per run, ` +
-      `${config.rounds} round(s) alternating order, redis ${infra.source.redis}, s3 ${infra.source.s3}, loopback`,
+      `${config.rounds} round(s) alternating order, redis ${infra.source.redis}, s3 ${infra.source.s3}, loopback, ` +
+      `reelay LOG_LEVEL ${config.logLevel}`,
   );
 
   const results = new Map<RowName, RunResult[]>(config.rows.map((row) => [row, []]));
@@ -183,6 +184,7 @@ try {
         durationS: config.durationS,
         warmupS: config.warmupS,
         rounds: config.rounds,
+        reelayLogLevel: config.logLevel,
         redis: infra.source.redis,
         s3: infra.source.s3,
       },

@@ -1,8 +1,10 @@
 import { apiEnvSchema, startApi } from '@reelay/api';
 import { Keys } from '@reelay/jobs';
+import { createLogger } from '@reelay/logger';
 import { ApiKeyStore } from '@reelay/tenants';
 import { Redis } from 'ioredis';
-import type { RowName } from './config.ts';
+import { pino } from 'pino';
+import type { LogLevel, RowName } from './config.ts';
 import { startJobAsRecord, startMinimal, startRecordFloor } from './minimal.ts';
 
 /** One side under load: where to send, what to send, and how much it stored. */
@@ -30,6 +32,7 @@ export async function startSide(
   row: RowName,
   infra: { redisUrl: string; s3Env: Record<string, string> },
   prefix: string,
+  logLevel: LogLevel = 'silent',
 ): Promise<Side> {
   if (row === 'minimal' || row === 'floor' || row === 'job-as-record') {
     const start = { minimal: startMinimal, floor: startRecordFloor, 'job-as-record': startJobAsRecord }[row];
@@ -42,19 +45,28 @@ export async function startSide(
       close: () => server.close(),
     };
   }
-  const api = await startApi(
-    apiEnvSchema.parse({
-      ...infra.s3Env,
-      REDIS_URL: infra.redisUrl,
-      REDIS_PREFIX: prefix,
-      API_HOST: '127.0.0.1',
-      API_PORT: '0',
-      LOG_LEVEL: 'silent',
-      PROVIDER_ACCOUNTS: JSON.stringify(ACCOUNTS),
-      // This bench runs no worker: /readyz checks Redis and S3 only.
-      READY_REQUIRE_WORKERS: 'false',
-    }),
-  );
+  const env = apiEnvSchema.parse({
+    ...infra.s3Env,
+    REDIS_URL: infra.redisUrl,
+    REDIS_PREFIX: prefix,
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    LOG_LEVEL: logLevel,
+    PROVIDER_ACCOUNTS: JSON.stringify(ACCOUNTS),
+    // This bench runs no worker: /readyz checks Redis and S3 only.
+    READY_REQUIRE_WORKERS: 'false',
+  });
+  // The api's own logger (same redaction, same synchronous writes as on stdout), aimed at /dev/null so the
+  // lines cost what they cost the api without flooding the bench's output.
+  const logger =
+    logLevel === 'silent'
+      ? undefined
+      : createLogger({
+          service: 'api',
+          level: logLevel,
+          destination: pino.destination({ dest: '/dev/null', sync: true }),
+        });
+  const api = await startApi(env, { logger });
   const admin = new Redis(infra.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     // Fails fast on a wrong S3 or Redis setting instead of as 100% errors under load.

@@ -1,4 +1,4 @@
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -46,8 +46,8 @@ export interface LoggerConfig {
   redact?: string[];
   /** Log video prompts as they are (LOG_PROMPTS); otherwise they are censored. @defaultValue false */
   logPrompts?: boolean;
-  /** Write somewhere other than stdout (tests capture log output with this). */
-  destination?: NodeJS.WritableStream;
+  /** Write somewhere other than stdout (tests capture log output with this; the bench, a file). */
+  destination?: NodeJS.WritableStream | DestinationStream;
 }
 
 export function createLogger(config: LoggerConfig): Logger {
@@ -60,7 +60,7 @@ export function createLogger(config: LoggerConfig): Logger {
     },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (config.destination) return pino(options, config.destination as pino.DestinationStream);
+  if (config.destination) return pino(options, config.destination as DestinationStream);
   if (config.pretty) {
     return pino({
       ...options,

@@ -38,15 +38,40 @@ describe('log redaction', () => {
     expect(lines).toHaveLength(5);
   });
 
+  // @pinojs/redact is patched (patches/) to parse its paths once instead of on every value: the same
+  // redactor must censor every line, leave the caller's object as it was, and pass primitives through.
+  it('censors every line alike, never the logged object itself, and keeps plain values', () => {
+    const { logger, lines } = capture();
+    const entry = {
+      reqId: 'r-1',
+      status: 201,
+      ok: true,
+      none: null,
+      headers: { authorization: 'Bearer rl_x' },
+    };
+    for (let i = 0; i < 3; i++) logger.info(entry, 'line');
+    expect(entry.headers.authorization).toBe('Bearer rl_x');
+    for (const line of lines.map((l) => JSON.parse(l))) {
+      expect(line).toMatchObject({ reqId: 'r-1', status: 201, ok: true, none: null });
+      expect(line.headers.authorization).toBe('[redacted]');
+    }
+    expect(lines).toHaveLength(3);
+  });
+
   it('censors prompts unless logPrompts, at any depth a video is logged', () => {
     const prompt = 'a heron fishing at dawn';
-    const entries = [{ prompt }, { body: { prompt } }, { data: { video: { prompt } } }];
+    const entries = [
+      { prompt },
+      { body: { prompt } },
+      { data: { video: { prompt } } },
+      { job: { data: { video: { prompt } } } },
+    ];
     const hidden = capture();
     for (const entry of entries) hidden.logger.debug(entry, 'x');
     expect(hidden.lines.join('')).not.toContain('heron');
     const shown = capture({ logPrompts: true });
     for (const entry of entries) shown.logger.debug(entry, 'x');
-    expect(shown.lines.filter((line) => line.includes(prompt))).toHaveLength(3);
+    expect(shown.lines.filter((line) => line.includes(prompt))).toHaveLength(4);
     // Secrets stay censored either way.
     shown.logger.info({ secret: 'whsec_x' }, 'y');
     expect(shown.lines.join('')).not.toContain('whsec_x');
