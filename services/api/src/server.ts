@@ -20,7 +20,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { app } from './app.ts';
 import { AdminSessions } from './dashboard/sessions.ts';
 import type { ApiEnv } from './env.ts';
-import { errorHandling, frameworkErrors } from './plugins/errors.ts';
+import { clientErrors, errorHandling, frameworkErrors } from './plugins/errors.ts';
 import { metricsRoutes } from './plugins/metrics.ts';
 
 export interface RunningApi {
@@ -84,6 +84,7 @@ export async function startApi(
   const server = Fastify({
     loggerInstance: logger,
     frameworkErrors,
+    clientErrorHandler: clientErrors,
     bodyLimit: env.API_BODY_LIMIT_BYTES,
     // A hop count as the function Fastify would make of it (its types take lists and booleans only).
     trustProxy: typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : trusted,

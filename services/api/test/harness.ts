@@ -1,3 +1,4 @@
+import type { Logger } from '@reelay/logger';
 import { ApiKeyStore, type Scope } from '@reelay/tenants';
 import {
   type IsolatedBucket,
@@ -51,11 +52,15 @@ export function testApiEnv(
 }
 
 /** A real api on a free port, with its own Redis prefix and bucket. */
-export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(
+  overrides: Record<string, string> = {},
+  /** A logger of the test's own, e.g. to read what the api logged. */
+  options: { logger?: Logger } = {},
+): Promise<TestApi> {
   const redis = await isolatedRedis();
   const bucket = await isolatedBucket();
   const env = testApiEnv(redis, bucket, overrides);
-  const api: RunningApi = await startApi(env);
+  const api: RunningApi = await startApi(env, options);
   const keys = new ApiKeyStore(redis.redis, redis.prefix);
   return {
     url: api.url,

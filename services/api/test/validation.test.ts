@@ -204,6 +204,37 @@ describe('multipart', () => {
     await expectError(response, 400, { code: 'invalid_multipart' });
   });
 
+  const rawMultipart = (boundary: string, path: string) =>
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${rejects}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      body: `--${boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat\r\n--${boundary}--\r\n`,
+    });
+
+  // busboy throws a bare Error (no status) for a boundary over 252 characters: that was a 500, on every
+  // route that reads a body, the unauthenticated login included.
+  it.each([71, 253, 5000])('rejects a %i-character boundary (RFC 2046 allows 70)', async (length) => {
+    for (const path of ['/v1/videos', '/newapi/v1/videos', '/admin/login']) {
+      const error = await expectError(await rawMultipart('b'.repeat(length), path), 400, {
+        code: 'invalid_multipart',
+      });
+      expect(error.message).toContain(`boundary is ${length} characters long`);
+    }
+  });
+
+  it('accepts a 70-character boundary', async () => {
+    const boundary = 'b'.repeat(70);
+    const response = await api.call(await api.key('accepts'), '/v1/videos', {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: `--${boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat\r\n--${boundary}--\r\n`,
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+  });
+
   it('rejects a truncated multipart body', async () => {
     const response = await api.call(rejects, '/v1/videos', {
       method: 'POST',

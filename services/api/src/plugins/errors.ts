@@ -1,6 +1,9 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ApiError, toApiErrorBody } from '@reelay/errors';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { readingMultipartBody } from './multipart.ts';
 
 /**
  * The one place errors become HTTP answers, all in OpenAI's error shape. A client mistake is always a
@@ -8,7 +11,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
  */
 export function errorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const apiError = toApiError(error, request.isMultipart());
+    const apiError = toApiError(error, readingMultipartBody(request));
     const tenant = request.principal?.tenant;
     if (apiError.status >= 500) request.log.error({ err: error, tenant }, 'request failed');
     else request.log.info({ code: apiError.code, param: apiError.param, tenant }, apiError.message);
@@ -35,6 +38,47 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   void reply.code(status).send(toApiErrorBody(new ApiError(status, 'invalid_request', error.message)));
 }
 
+/** Node's HTTP parser errors (llhttp codes) and what they tell the client. */
+const PARSER_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'The request line and headers are larger than 16 KiB.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request was not received in time.'],
+  HPE_INVALID_METHOD: [400, 'Unknown HTTP method.'],
+  HPE_INVALID_URL: [400, 'Malformed request target (URL).'],
+  HPE_INVALID_HEADER_TOKEN: [400, 'A header name or value contains a character HTTP does not allow.'],
+  HPE_INVALID_VERSION: [400, 'Unsupported HTTP version.'],
+  HPE_UNEXPECTED_CONTENT_LENGTH: [400, 'A request may not carry both Content-Length and Transfer-Encoding.'],
+  HPE_INVALID_CONTENT_LENGTH: [400, 'Invalid Content-Length header.'],
+  HPE_INVALID_TRANSFER_ENCODING: [
+    400,
+    'Invalid Transfer-Encoding: only chunked is accepted, and never together with Content-Length.',
+  ],
+  HPE_INVALID_CHUNK_SIZE: [400, 'Invalid chunk size in a chunked body.'],
+};
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a bad method, a control character in a
+ * header, headers over 16 KiB, a body framed two ways): the same OpenAI-shaped JSON as every other
+ * error instead of Fastify's `{"error":"Bad Request","message":"Client Error"}`. Passed to Fastify as
+ * `clientErrorHandler`; the connection is closed after the answer, as Node does.
+ */
+export function clientErrors(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] = PARSER_ERRORS[error.code ?? ''] ?? [
+    400,
+    `Malformed HTTP request (${error.code}).`,
+  ];
+  this.log.debug({ code: error.code }, `client error: ${message}`);
+  if (socket.writable) {
+    const body = JSON.stringify(toApiErrorBody(new ApiError(status, 'invalid_request', message)));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 const MULTIPART_CODES: Record<string, [number, string]> = {
   FST_REQ_FILE_TOO_LARGE: [413, 'The uploaded file is larger than the limit.'],
   FST_PARTS_LIMIT: [413, 'The multipart body has too many parts.'],
@@ -44,7 +88,7 @@ const MULTIPART_CODES: Record<string, [number, string]> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: [400, 'The request is not multipart/form-data.'],
 };
 
-function toApiError(error: FastifyError, multipartRequest: boolean): ApiError {
+function toApiError(error: FastifyError, readingMultipart: boolean): ApiError {
   if (error instanceof ApiError) return error;
 
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -84,13 +128,12 @@ function toApiError(error: FastifyError, multipartRequest: boolean): ApiError {
     return new ApiError(status, status === 413 ? 'payload_too_large' : 'invalid_multipart', message);
   }
   // Busboy's own parse errors ("Multipart: Boundary not found", "Unexpected end of form", "Malformed
-  // part header", ...) carry no status code at all, so they must not need one to count as the client's
-  // malformed body; only looked for on multipart requests, so that no internal error is taken for one.
-  if (
-    multipartRequest &&
-    /multipart|boundary|end of form|part header/i.test(error.message) &&
-    (error.statusCode ?? 400) < 500
-  ) {
+  // part header", ...) carry no status code at all: anything raised while the body was being read is
+  // the client's body (or its connection closing mid-upload), never a 500 or an error-level log line.
+  if (readingMultipart && (error.statusCode ?? 400) < 500) {
+    if (error.code === 'ECONNRESET' || error.message === 'aborted') {
+      return new ApiError(400, 'invalid_request', 'The client closed the connection before the body ended.');
+    }
     return new ApiError(400, 'invalid_multipart', `Malformed multipart body: ${error.message}`);
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

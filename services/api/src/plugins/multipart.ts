@@ -13,6 +13,21 @@ export async function multipartBodies(
   app: FastifyInstance,
   options: { maxUploadBytes: number },
 ): Promise<void> {
+  // Before the plugin's own preValidation hook (which reads the parts): a request is marked while its
+  // multipart body is being read, so that any error raised meanwhile is known to be about that body.
+  app.addHook('preValidation', async (request: FastifyRequest) => {
+    if (!request.isMultipart()) return;
+    const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers['content-type'] ?? '');
+    const length = (boundary?.[1] ?? boundary?.[2] ?? '').length;
+    // RFC 2046 allows 1-70 characters; busboy throws a bare Error past 252.
+    if (length > 70)
+      throw new ApiError(
+        400,
+        'invalid_multipart',
+        `The multipart boundary is ${length} characters long; at most 70 are allowed (RFC 2046).`,
+      );
+    reading.add(request);
+  });
   await app.register(multipart, {
     attachFieldsToBody: true,
     limits: { fileSize: options.maxUploadBytes, files: 1, fields: 64, fieldSize: 256 * 1024, parts: 66 },
@@ -22,8 +37,20 @@ export async function multipartBodies(
     },
   });
   app.addHook('preValidation', async (request: FastifyRequest) => {
-    if (request.isMultipart()) request.body = normalize(request.body as Record<string, unknown>);
+    if (!request.isMultipart()) return;
+    reading.delete(request);
+    request.body = normalize(request.body as Record<string, unknown>);
   });
+}
+
+const reading = new WeakSet<FastifyRequest>();
+
+/**
+ * Whether the request's multipart body was being read when an error was raised: such an error is
+ * about the body the client sent (busboy's parse errors carry no status) or its connection, not ours.
+ */
+export function readingMultipartBody(request: FastifyRequest): boolean {
+  return reading.has(request);
 }
 
 type Part = (MultipartValue<unknown> | (MultipartFile & { data?: Buffer })) & { fieldname: string };
