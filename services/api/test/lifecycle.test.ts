@@ -343,6 +343,43 @@ describe('content', () => {
       expect(response.status).toBe(416);
     });
 
+    const ranged = (range: string) => api.call(key, `/v1/videos/${video.id}/content`, { headers: { range } });
+
+    it.each([
+      ['the last 10 bytes', 'bytes=-10', mp4.length - 10, mp4.length - 1],
+      ['the first byte alone', 'bytes=0-0', 0, 0],
+      ['a range past the end, cut at it', 'bytes=100-999999', 100, mp4.length - 1],
+      ['spaces around the numbers', 'bytes = 5 - 9', 5, 9],
+    ])('answers %s (%s) with exactly those bytes', async (_name, range, first, last) => {
+      const response = await ranged(range);
+      expect(response.status).toBe(206);
+      expect(response.headers.get('content-range')).toBe(`bytes ${first}-${last}/${mp4.length}`);
+      expect(Buffer.from(await response.arrayBuffer()).equals(mp4.subarray(first, last + 1))).toBe(true);
+    });
+
+    // RFC 9110 lets a server ignore a Range it does not read; these reached S3 raw and were 500s (or,
+    // on the embedded S3, the wrong bytes).
+    it.each([
+      'bytes=1.5-',
+      'bytes=0-2.5',
+      'bytes=-2.5',
+      'bytes=abc',
+      'bytes=-',
+      'bytes=0-1,5-6',
+      'items=0-9',
+      'bytes=9-3',
+    ])('ignores the Range %s and sends the whole video', async (range) => {
+      const response = await ranged(range);
+      expect(response.status).toBe(200);
+      expect(Buffer.from(await response.arrayBuffer()).equals(mp4)).toBe(true);
+    });
+
+    it('answers an empty suffix range (bytes=-0) with 416', async () => {
+      const response = await ranged('bytes=-0');
+      expect(response.status).toBe(416);
+      expect(response.headers.get('content-range')).toBe(`bytes */${mp4.length}`);
+    });
+
     it('serves variant=thumbnail when present and 404s for a missing variant', async () => {
       const thumbnail = await api.call(key, `/v1/videos/${video.id}/content?variant=thumbnail`);
       expect(thumbnail.status).toBe(200);

@@ -85,10 +85,18 @@ export async function sendContent(
     return reply.redirect(url, 302);
   }
 
-  const range = typeof request.headers.range === 'string' ? request.headers.range : undefined;
+  const range = byteRange(request.headers.range, output.bytes);
+  if (range === 'unsatisfiable')
+    return reply.code(416).header('content-range', `bytes */${output.bytes}`).send();
   let object: GetObjectCommandOutput;
   try {
-    object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: output.key, Range: range }));
+    object = await deps.s3.send(
+      new GetObjectCommand({
+        Bucket: deps.bucket,
+        Key: output.key,
+        Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+      }),
+    );
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 416) {
@@ -107,4 +115,28 @@ export async function sendContent(
   if (object.ContentRange) reply.header('content-range', object.ContentRange);
   if (object.ETag) reply.header('etag', object.ETag);
   return reply.send(object.Body);
+}
+
+/**
+ * The one byte range of a `Range` header (RFC 9110 14.1.2), resolved against the object's size: S3 then
+ * always gets explicit `first-last` positions. A header this does not read (another unit, several
+ * ranges, a malformed spec such as `bytes=1.5-`) is ignored, as the RFC allows: the whole object is
+ * sent with 200. Before this the raw header went to S3, and one it could not parse was a 500.
+ */
+export function byteRange(
+  header: string | string[] | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
+  if (typeof header !== 'string') return null;
+  const spec = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!spec || (spec[1] === '' && spec[2] === '')) return null;
+  const [first, last] = [spec[1] ? Number(spec[1]) : null, spec[2] ? Number(spec[2]) : null];
+  if (first === null) {
+    // `-N`: the last N bytes.
+    if (last === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - last!), end: size - 1 };
+  }
+  if (last !== null && last < first) return null;
+  if (first >= size) return 'unsatisfiable';
+  return { start: first, end: last === null ? size - 1 : Math.min(last, size - 1) };
 }
