@@ -204,3 +204,15 @@ it('ends open streams when the api closes instead of waiting for them', async ()
   expect(Date.now() - started).toBeLessThan(2_000);
   expect(await events.next(1_000)).toBeNull();
 });
+
+it('answers HEAD with the stream headers and ends at once (no stream left open)', async () => {
+  const video = await create();
+  const response = await api.call(key, `/v1/videos/${video.id}/events`, {
+    method: 'HEAD',
+    signal: AbortSignal.timeout(5_000),
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  expect(await response.text()).toBe('');
+  expect(await subscribers(api, video.id)).toBe(0);
+});

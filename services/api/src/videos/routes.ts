@@ -284,6 +284,9 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
     },
     async (request, reply) => {
       const record = await load(request.principal.tenant, request.params.video_id);
+      // Fastify answers HEAD with this handler: the headers of a stream, not a stream that would stay
+      // open (body-less) until the video finished.
+      if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').send();
       return streamEvents(app.deps, request, reply, record, present, streams);
     },
   );
