@@ -217,13 +217,28 @@ describe('multipart', () => {
   // busboy throws a bare Error (no status) for a boundary over 252 characters: that was a 500, on every
   // route that reads a body, the unauthenticated login included.
   it.each([71, 253, 5000])('rejects a %i-character boundary (RFC 2046 allows 70)', async (length) => {
-    for (const path of ['/v1/videos', '/newapi/v1/videos', '/admin/login']) {
+    for (const path of ['/v1/videos', '/newapi/v1/videos']) {
       const error = await expectError(await rawMultipart('b'.repeat(length), path), 400, {
         code: 'invalid_multipart',
       });
       expect(error.message).toContain(`boundary is ${length} characters long`);
     }
   });
+
+  it.each(['/admin/login', '/v1/webhooks/secret/rotate', '/v1/webhooks/test'])(
+    'refuses multipart on %s, which takes no uploads, before reading it (415)',
+    async (path) => {
+      const data = form({ prompt: 'p' });
+      data.append('input_reference', new Blob([Buffer.alloc(2 * 1024 * 1024)]), 'big.png');
+      const response = await fetch(`${api.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${rejects}` },
+        body: data,
+      });
+      const error = await expectError(response, 415, { code: 'unsupported_media_type' });
+      expect(error.message).toContain(`POST ${path} does not take multipart/form-data`);
+    },
+  );
 
   it('accepts a 70-character boundary', async () => {
     const boundary = 'b'.repeat(70);

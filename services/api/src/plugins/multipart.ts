@@ -9,6 +9,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  * `input_reference[image_url]` or `metadata[team]` become nested objects, and `webhook_events` may be
  * repeated or comma-separated.
  */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes multipart/form-data bodies (uploads); every other route refuses them with 415. */
+    multipart?: boolean;
+  }
+}
+
 export async function multipartBodies(
   app: FastifyInstance,
   options: { maxUploadBytes: number },
@@ -17,6 +24,15 @@ export async function multipartBodies(
   // multipart body is being read, so that any error raised meanwhile is known to be about that body.
   app.addHook('preValidation', async (request: FastifyRequest) => {
     if (!request.isMultipart()) return;
+    // Only routes that take uploads read multipart bodies: elsewhere (the unauthenticated login among
+    // them) a multipart body would be read into memory, files and all, before being refused.
+    if (!request.routeOptions.config.multipart) {
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        `${request.method} ${request.routeOptions.url} does not take multipart/form-data; send application/json.`,
+      );
+    }
     const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers['content-type'] ?? '');
     const length = (boundary?.[1] ?? boundary?.[2] ?? '').length;
     // RFC 2046 allows 1-70 characters; busboy throws a bare Error past 252.

@@ -63,6 +63,7 @@ export async function videoRoutes(instance: FastifyInstance, { flavor }: { flavo
   app.post(
     '/videos',
     {
+      config: { multipart: true },
       schema: {
         hide,
         summary: 'Create a video job',
