@@ -98,9 +98,10 @@ export const recoverResponse = z.object({
   recovered: z.number().int(),
 });
 
-export const testWebhookBody = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) URL' }).max(2048),
-});
+/** A webhook receiver's URL, as the test event and the endpoint pages take it. */
+const receiverUrl = z.url({ protocol: /^https?$/, error: 'url must be an http(s) URL' }).max(2048);
+
+export const testWebhookBody = z.strictObject({ url: receiverUrl });
 
 export const webhookSecret = z
   .object({
@@ -124,7 +125,9 @@ export const rotateSecretBody = z.strictObject({
     .describe('how long the old secret keeps signing next to the new one (default 24 h, at most 7 days)'),
 });
 
-export const endpointQuery = z.strictObject({ url: z.url({ error: 'url must be a URL' }) });
+// Any other scheme has no origin (`new URL('mailto:a@b').origin` is "null"): all of them would share one
+// endpoint entry.
+export const endpointQuery = z.strictObject({ url: receiverUrl });
 
 export const endpointState = z
   .object({

@@ -95,15 +95,16 @@ describe('create body (JSON)', () => {
   });
 
   it.each([
-    ['a metadata key over 64 characters', { ['k'.repeat(65)]: 'v' }],
-    ['a metadata value over 512 characters', { team: 'v'.repeat(513) }],
-    ['a non-string metadata value', { team: 7 }],
-    ['an empty metadata key', { '': 'v' }],
-  ])('rejects %s, naming metadata', async (_name, metadata) => {
+    ['a metadata key over 64 characters', { ['k'.repeat(65)]: 'v' }, 'keys are at most 64 characters'],
+    ['a metadata value over 512 characters', { team: 'v'.repeat(513) }, 'values are at most 512 characters'],
+    ['a non-string metadata value', { team: 7 }, 'values must be strings'],
+    ['an empty metadata key', { '': 'v' }, 'keys must not be empty'],
+  ])('rejects %s, naming metadata and the rule', async (_name, metadata, rule) => {
     const error = await expectError(await create({ prompt: 'p', metadata }), 400, {
       code: 'invalid_request',
     });
     expect(error.param).toMatch(/^metadata\b/);
+    expect(error.message).toContain(rule);
   });
 
   it.each([
@@ -145,13 +146,21 @@ describe('create body (JSON)', () => {
 });
 
 describe('body framing', () => {
-  it('rejects malformed JSON with invalid_json', async () => {
-    const response = await api.call(rejects, '/v1/videos', {
+  const rawJson = (body: string) =>
+    api.call(rejects, '/v1/videos', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: '{"prompt": "a cat",',
+      body,
     });
-    await expectError(response, 400, { code: 'invalid_json' });
+
+  it.each([
+    ['cut short', '{"prompt": "a cat",', 'not valid JSON'],
+    ['a bare word', '{"prompt": cat}', "Unexpected token 'c'"],
+    ['__proto__', '{"prompt": "p", "__proto__": {"x": 1}}', 'forbidden key (__proto__'],
+    ['constructor.prototype', '{"prompt": "p", "constructor": {"prototype": {"x": 1}}}', 'forbidden key'],
+  ])('rejects JSON %s with invalid_json, saying why', async (_name, body, why) => {
+    const error = await expectError(await rawJson(body), 400, { code: 'invalid_json' });
+    expect(error.message).toContain(why);
   });
 
   it('rejects an empty JSON body with invalid_json', async () => {
@@ -406,6 +415,33 @@ describe('multipart', () => {
     const record = await storeOf(api).get('acme', video.id);
     expect(record?.inputReference).toEqual({ kind: 'url', url: 'https://example.com/first.png' });
   });
+});
+
+describe('bodies with every field optional', () => {
+  it('takes a POST without any body as all defaults', async () => {
+    const response = await api.call(await api.key('accepts'), '/v1/webhooks/secret/rotate', {
+      method: 'POST',
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(await response.json()).toMatchObject({ object: 'webhook.secret' });
+  });
+
+  it('names the first missing parameter when a create comes without any body', async () => {
+    await expectError(await api.call(rejects, '/v1/videos', { method: 'POST' }), 400, { param: 'prompt' });
+  });
+});
+
+describe('webhook endpoint pages', () => {
+  it.each(['mailto:ops@example.com', 'javascript:alert(1)', 'file:///etc/passwd', 'urn:isbn:0451450523'])(
+    'refuse %s: only http(s) URLs have an endpoint',
+    async (url) => {
+      const admin = await api.key('ops', ['admin']);
+      const response = await api.call(admin, `/admin/webhooks/endpoint?url=${encodeURIComponent(url)}`);
+      await expectError(response, 400, { param: 'url' });
+      const enable = await api.call(admin, '/admin/webhooks/endpoint/enable', json({ url }));
+      await expectError(enable, 400, { param: 'url' });
+    },
+  );
 });
 
 describe('headers, queries and paths', () => {

@@ -99,6 +99,15 @@ function toApiError(error: FastifyError, readingMultipart: boolean): ApiError {
       const name = path ? `${path}.${unknownKeys[0]}` : unknownKeys[0]!;
       return new ApiError(400, 'invalid_request', `Unknown parameter: '${name}'.`, { param: name });
     }
+    // A record key zod refused (a metadata key too long or empty): the key schema's own message, and
+    // the record as the parameter rather than the (possibly very long) key itself.
+    const keyIssue = (issue.params as { issues?: Array<{ message?: string }> }).issues?.[0]?.message;
+    if (issue.keyword === 'invalid_key' && keyIssue) {
+      const record = path.split('.').slice(0, -1).join('.') || null;
+      return new ApiError(400, 'invalid_request', `Invalid parameter '${record}': ${keyIssue}.`, {
+        param: record,
+      });
+    }
     const param = path || (error.validationContext === 'body' ? null : (error.validationContext ?? null));
     const where = error.validationContext === 'querystring' ? 'query parameter' : 'parameter';
     const message = param
@@ -108,9 +117,6 @@ function toApiError(error: FastifyError, readingMultipart: boolean): ApiError {
   }
 
   switch (error.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${error.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError(413, 'payload_too_large', 'The request body is larger than the limit.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
