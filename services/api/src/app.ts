@@ -18,8 +18,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Redis } from 'ioredis';
 import { adminRoutes } from './admin/routes.ts';
 import { type DashboardDeps, dashboardRoutes } from './dashboard/routes.ts';
+import { requestBodies } from './plugins/bodies.ts';
 import { errorHandling } from './plugins/errors.ts';
-import { jsonBodies } from './plugins/json.ts';
 import { metricsRoutes, requestMetrics } from './plugins/metrics.ts';
 import { multipartBodies } from './plugins/multipart.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -97,7 +97,7 @@ export async function app(instance: FastifyInstance, deps: AppDeps): Promise<voi
   // Fastify parses text/plain bodies by default; a create sent as text would then fail validation as
   // "expected object" (400) instead of being refused for its content type (415) like any other type.
   instance.removeContentTypeParser('text/plain');
-  jsonBodies(instance);
+  requestBodies(instance);
   await multipartBodies(instance, { maxUploadBytes: deps.maxUploadBytes });
 
   await instance.register(healthRoutes);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createRenderQueue } from '@reelay/jobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +162,16 @@ describe('body framing', () => {
   ])('rejects JSON %s with invalid_json, saying why', async (_name, body, why) => {
     const error = await expectError(await rawJson(body), 400, { code: 'invalid_json' });
     expect(error.message).toContain(why);
+  });
+
+  it('refuses a compressed body with 415, naming the encoding', async () => {
+    const response = await api.call(rejects, '/v1/videos', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: new Uint8Array(gzipSync('{"prompt":"a cat"}')),
+    });
+    const error = await expectError(response, 415, { code: 'unsupported_media_type' });
+    expect(error.message).toContain("Content-Encoding 'gzip'");
   });
 
   it('rejects an empty JSON body with invalid_json', async () => {

@@ -3,11 +3,24 @@ import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 
 /**
- * JSON bodies, parsed the way Fastify's own parser does (secure-json-parse, refusing `__proto__` and
- * `constructor.prototype`) but keeping why a body failed: Fastify's parser answers every bad body with
- * the same "Body is not valid JSON" and drops the position and the forbidden key.
+ * Request bodies before validation:
+ * - JSON parsed the way Fastify's own parser does (secure-json-parse, refusing `__proto__` and
+ *   `constructor.prototype`) but keeping why a body failed: Fastify's parser answers every bad body with
+ *   the same "Body is not valid JSON" and drops the position and the forbidden key;
+ * - a compressed body refused (nothing here inflates one: gzip bytes would be read as broken JSON);
+ * - a POST without a body validated as `{}`.
  */
-export function jsonBodies(app: FastifyInstance): void {
+export function requestBodies(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        `Content-Encoding '${encoding}' is not supported; send the body uncompressed.`,
+      );
+    }
+  });
   // A POST with no body at all (no content type) is validated as an empty object: the routes whose
   // fields are all optional take it as "all defaults", the others name the first missing parameter
   // (instead of "expected object, received null").
