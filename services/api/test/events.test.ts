@@ -216,3 +216,20 @@ it('answers HEAD with the stream headers and ends at once (no stream left open)'
   expect(await response.text()).toBe('');
   expect(await subscribers(api, video.id)).toBe(0);
 });
+
+it('closes the connection when the stream ends if the client asked for Connection: close', async () => {
+  const video = await create();
+  const request = get(`${api.url}/v1/videos/${video.id}/events`, {
+    headers: { authorization: `Bearer ${key}`, connection: 'close' },
+  });
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve).once('error', reject);
+  });
+  expect(response.headers.connection).toBe('close');
+  await new Promise((resolve) => response.once('data', resolve));
+  const closed = new Promise<void>((resolve) => request.socket!.once('close', () => resolve()));
+  response.resume();
+  await storeOf(api).transition('watcher', video.id, 'cancel', {});
+  // Closed by the server right after the last event, not held for the keep-alive timeout (65 s).
+  await closed;
+});

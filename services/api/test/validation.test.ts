@@ -193,7 +193,23 @@ describe('body framing', () => {
       headers: { 'content-type': type },
       body,
     });
-    await expectError(response, 415, { code: 'unsupported_media_type' });
+    const error = await expectError(response, 415, { code: 'unsupported_media_type' });
+    expect(error.message).toBe(
+      `Unsupported Content-Type '${type}' for POST /v1/videos: send application/json or multipart/form-data.`,
+    );
+  });
+
+  it.each([
+    ['/admin/login', 'application/x-www-form-urlencoded or application/json'],
+    ['/v1/webhooks/test', 'application/json'],
+  ])('names the types %s takes in its 415', async (path, types) => {
+    const response = await fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rejects}`, 'content-type': 'text/csv' },
+      body: 'a,b',
+    });
+    const error = await expectError(response, 415, { code: 'unsupported_media_type' });
+    expect(error.message).toBe(`Unsupported Content-Type 'text/csv' for POST ${path}: send ${types}.`);
   });
 
   it('rejects a JSON body over API_BODY_LIMIT_BYTES with 413', async () => {

@@ -11,7 +11,7 @@ import { readingMultipartBody } from './multipart.ts';
  */
 export function errorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const apiError = toApiError(error, readingMultipartBody(request));
+    const apiError = toApiError(error, request);
     const tenant = request.principal?.tenant;
     if (apiError.status >= 500) request.log.error({ err: error, tenant }, 'request failed');
     else request.log.info({ code: apiError.code, param: apiError.param, tenant }, apiError.message);
@@ -88,7 +88,7 @@ const MULTIPART_CODES: Record<string, [number, string]> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: [400, 'The request is not multipart/form-data.'],
 };
 
-function toApiError(error: FastifyError, readingMultipart: boolean): ApiError {
+function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
   if (error instanceof ApiError) return error;
 
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -120,11 +120,7 @@ function toApiError(error: FastifyError, readingMultipart: boolean): ApiError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError(413, 'payload_too_large', 'The request body is larger than the limit.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(
-        415,
-        'unsupported_media_type',
-        'Unsupported Content-Type: send application/json or multipart/form-data.',
-      );
+      return new ApiError(415, 'unsupported_media_type', unsupportedType(request));
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError(400, 'invalid_request', 'Content-Length does not match the body.');
   }
@@ -136,7 +132,7 @@ function toApiError(error: FastifyError, readingMultipart: boolean): ApiError {
   // Busboy's own parse errors ("Multipart: Boundary not found", "Unexpected end of form", "Malformed
   // part header", ...) carry no status code at all: anything raised while the body was being read is
   // the client's body (or its connection closing mid-upload), never a 500 or an error-level log line.
-  if (readingMultipart && (error.statusCode ?? 400) < 500) {
+  if (readingMultipartBody(request) && (error.statusCode ?? 400) < 500) {
     if (error.code === 'ECONNRESET' || error.message === 'aborted') {
       return new ApiError(400, 'invalid_request', 'The client closed the connection before the body ended.');
     }
@@ -148,4 +144,17 @@ function toApiError(error: FastifyError, readingMultipart: boolean): ApiError {
   return new ApiError(500, 'internal_error', 'Internal error. It has been logged; retry later.', {
     cause: error,
   });
+}
+
+/** A 415's message: the type sent, and the ones this route takes (the login form's differs). */
+function unsupportedType(request: FastifyRequest): string {
+  const accepted = [
+    request.server.hasContentTypeParser('application/x-www-form-urlencoded')
+      ? 'application/x-www-form-urlencoded'
+      : null,
+    'application/json',
+    request.routeOptions.config.multipart ? 'multipart/form-data' : null,
+  ].filter(Boolean);
+  const sent = request.headers['content-type']?.split(';')[0]?.trim();
+  return `Unsupported Content-Type '${sent ?? ''}' for ${request.method} ${request.routeOptions.url ?? request.url}: send ${accepted.join(' or ')}.`;
 }
