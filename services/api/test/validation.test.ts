@@ -272,7 +272,11 @@ describe('multipart', () => {
         body: data,
       });
       const error = await expectError(response, 415, { code: 'unsupported_media_type' });
-      expect(error.message).toContain(`POST ${path} does not take multipart/form-data`);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^Unsupported Content-Type 'multipart/form-data' for POST ${path}: send [^.]*application/json\\.$`,
+        ),
+      );
     },
   );
 

@@ -1,5 +1,5 @@
 import { ApiError } from '@reelay/errors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 
 /**
@@ -45,4 +45,17 @@ export function requestBodies(app: FastifyInstance): void {
       done(new ApiError(400, 'invalid_json', message.replace(/\.\.$/, '.')), undefined);
     }
   });
+}
+
+/** A 415's message: the type sent, and the ones this route takes (the login form's differs). */
+export function unsupportedType(request: FastifyRequest): string {
+  const accepted = [
+    request.server.hasContentTypeParser('application/x-www-form-urlencoded')
+      ? 'application/x-www-form-urlencoded'
+      : null,
+    'application/json',
+    request.routeOptions.config.multipart ? 'multipart/form-data' : null,
+  ].filter(Boolean);
+  const sent = request.headers['content-type']?.split(';')[0]?.trim();
+  return `Unsupported Content-Type '${sent ?? ''}' for ${request.method} ${request.routeOptions.url ?? request.url}: send ${accepted.join(' or ')}.`;
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { ApiError, toApiErrorBody } from '@reelay/errors';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { unsupportedType } from './bodies.ts';
 import { readingMultipartBody } from './multipart.ts';
 
 /**
@@ -144,17 +145,4 @@ function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
   return new ApiError(500, 'internal_error', 'Internal error. It has been logged; retry later.', {
     cause: error,
   });
-}
-
-/** A 415's message: the type sent, and the ones this route takes (the login form's differs). */
-function unsupportedType(request: FastifyRequest): string {
-  const accepted = [
-    request.server.hasContentTypeParser('application/x-www-form-urlencoded')
-      ? 'application/x-www-form-urlencoded'
-      : null,
-    'application/json',
-    request.routeOptions.config.multipart ? 'multipart/form-data' : null,
-  ].filter(Boolean);
-  const sent = request.headers['content-type']?.split(';')[0]?.trim();
-  return `Unsupported Content-Type '${sent ?? ''}' for ${request.method} ${request.routeOptions.url ?? request.url}: send ${accepted.join(' or ')}.`;
 }

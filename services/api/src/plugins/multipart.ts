@@ -1,6 +1,14 @@
 import multipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart';
 import { ApiError } from '@reelay/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { unsupportedType } from './bodies.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes multipart/form-data bodies (uploads); every other route refuses them with 415. */
+    multipart?: boolean;
+  }
+}
 
 /**
  * Multipart creates (the official SDK always sends multipart). Fields and the one allowed file are read
@@ -9,13 +17,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  * `input_reference[image_url]` or `metadata[team]` become nested objects, and `webhook_events` may be
  * repeated or comma-separated.
  */
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The route takes multipart/form-data bodies (uploads); every other route refuses them with 415. */
-    multipart?: boolean;
-  }
-}
-
 export async function multipartBodies(
   app: FastifyInstance,
   options: { maxUploadBytes: number },
@@ -27,11 +28,7 @@ export async function multipartBodies(
     // Only routes that take uploads read multipart bodies: elsewhere (the unauthenticated login among
     // them) a multipart body would be read into memory, files and all, before being refused.
     if (!request.routeOptions.config.multipart) {
-      throw new ApiError(
-        415,
-        'unsupported_media_type',
-        `${request.method} ${request.routeOptions.url} does not take multipart/form-data; send application/json.`,
-      );
+      throw new ApiError(415, 'unsupported_media_type', unsupportedType(request));
     }
     const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers['content-type'] ?? '');
     const length = (boundary?.[1] ?? boundary?.[2] ?? '').length;
