@@ -51,6 +51,7 @@ export function scaledWorkerEnv(timeFactor: number): Record<string, string> {
     BULK_STATUS_MAX_AGE_MS: scale(1_000, 1),
     // The lease outlives the longest gap between two polls (POLL_MAX_MS) many times over; 5 s is the floor.
     SLOT_LEASE_MS: scale(120_000, 5_000),
+    SUBMIT_SETTLE_MS: scale(45_000, 0),
   };
 }
 

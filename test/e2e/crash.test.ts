@@ -49,6 +49,8 @@ it('survives workers killed at random points', { timeout: 180_000 }, async () =>
     SLOT_LEASE_MS: '5000',
     POLL_MIN_MS: '30',
     POLL_COLD_START_MS: '100',
+    // A killed worker's create is dead with it: look for its job after 1 s instead of 45.
+    SUBMIT_SETTLE_MS: '1000',
   };
   const workers: NodeProcess[] = [];
   const spawnWorker = () => workers.push(runNode('services/worker/src/main.ts', workerEnv));

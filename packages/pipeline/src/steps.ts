@@ -36,6 +36,15 @@ export interface PipelineOptions {
   /** A submit whose outcome is unknown is reconciled against jobs created since this long before. */
   reconcileSkewMs: number;
   /**
+   * A submit whose outcome is unknown is reconciled only once this long has passed since its POST
+   * started: the provider's create timeout plus a margin. Before that the POST may still be in flight
+   * (in a worker frozen past its lock, or at a slow provider): a job not listed yet is not a job that
+   * was never made, and posting again would pay twice. @defaultValue 45_000
+   */
+  submitSettleMs: number;
+  /** Pages of the provider's job list read to reconcile (newest first, 100 a page). @defaultValue 10 */
+  reconcilePages: number;
+  /**
    * A job waiting for a provider slot is woken when one is handed to it; this is only the safety net
    * (a slot freed by an expired lease, a lost wake-up). @defaultValue 30_000
    */
@@ -50,6 +59,8 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   maxStepRetries: 8,
   downloadAttempts: 3,
   reconcileSkewMs: 60_000,
+  submitSettleMs: 45_000,
+  reconcilePages: 10,
   waitSafetyMs: 30_000,
   bulk: {},
 };
@@ -158,6 +169,8 @@ export class RenderPipeline {
     // before honoring a cancel: a job found at the provider must be canceled there, which the poll step
     // does once its handle is stored (cancel_requested stays set).
     if (record.submitStartedAt !== null && record.provider && !record.providerJobId) {
+      const settlesIn = record.submitStartedAt + this.options.submitSettleMs - Date.now();
+      if (settlesIn > 0) return { delayMs: settlesIn, reason: 'a create may still be in flight' };
       const found = await this.reconcile(record, log);
       if (found) return this.accepted(record, record.provider, found, undefined, log);
     }
@@ -265,25 +278,37 @@ export class RenderPipeline {
     };
   }
 
-  /** Looks for the job a lost create answer made: same request, created after the POST started. */
+  /**
+   * Looks for the job a lost create answer made: same request, created after the POST started. Reads
+   * the provider's list newest first, page after page (an account shared with other traffic may have
+   * made hundreds of jobs since), until the jobs are older than the POST or the list ends.
+   */
   private async reconcile(record: VideoRecord, log: Logger): Promise<ProviderHandle | null> {
     const account = record.provider!;
     const adapter = this.adapter(account);
-    const token = await this.deps.limits.take(account);
-    if (!token.ok)
-      throw new ProviderError('rate_limited', 'reconcile_throttled', 'waiting for rate budget', {
-        retryAfterMs: token.waitMs,
-      });
     const since = (record.submitStartedAt ?? 0) - this.options.reconcileSkewMs;
-    const { jobs } = await adapter.list({ limit: 100 });
-    for (const job of jobs) {
-      if (job.createdAt !== undefined && job.createdAt < since) continue;
-      if (job.prompt !== record.prompt || (job.model && job.model !== record.model)) continue;
-      if ((job.size && job.size !== record.size) || (job.seconds && job.seconds !== record.seconds)) continue;
-      // Two identical requests in the same window: each provider job goes to one video only.
-      if (!(await this.claim(account, job.handle.id, record.id))) continue;
-      log.warn({ account, providerJobId: job.handle.id }, 'reconciled a submit whose answer was lost');
-      return job.handle;
+    let after: string | undefined;
+    for (let page = 0; page < this.options.reconcilePages; page++) {
+      const token = await this.deps.limits.take(account);
+      if (!token.ok)
+        throw new ProviderError('rate_limited', 'reconcile_throttled', 'waiting for rate budget', {
+          retryAfterMs: token.waitMs,
+        });
+      const { jobs, hasMore } = await adapter.list({ limit: 100, ...(after ? { after } : {}) });
+      for (const job of jobs) {
+        if (job.createdAt !== undefined && job.createdAt < since) continue;
+        if (job.prompt !== record.prompt || (job.model && job.model !== record.model)) continue;
+        if ((job.size && job.size !== record.size) || (job.seconds && job.seconds !== record.seconds))
+          continue;
+        // Two identical requests in the same window: each provider job goes to one video only.
+        if (!(await this.claim(account, job.handle.id, record.id))) continue;
+        log.warn({ account, providerJobId: job.handle.id }, 'reconciled a submit whose answer was lost');
+        return job.handle;
+      }
+      const last = jobs.at(-1);
+      const olderThanPost = last?.createdAt !== undefined && last.createdAt < since;
+      if (!hasMore || !last || olderThanPost) break;
+      after = last.handle.id;
     }
     log.warn({ account }, 'no provider job matches the interrupted submit; submitting again');
     return null;

@@ -18,6 +18,12 @@ export const workerEnvSchema = z.object({
   WORKER_LOCK_MS: env.int(30_000, 1_000),
   /** A provider concurrency slot whose holder stopped renewing it comes back after this long. */
   SLOT_LEASE_MS: env.int(120_000, 5_000),
+  /**
+   * A create whose answer was lost is looked for at the provider (instead of posted again) only this long
+   * after it was sent: the provider call's 30 s timeout plus a margin, so that a POST still in flight (a
+   * worker frozen past its lock, a slow provider) is never mistaken for one that made nothing.
+   */
+  SUBMIT_SETTLE_MS: env.int(45_000, 0),
   /** Polling bounds per job, and the first poll of a kind of render never seen before. */
   POLL_MIN_MS: env.int(500, 10),
   POLL_MAX_MS: env.int(30_000, 100),

@@ -110,6 +110,7 @@ export async function startWorker(
     options: {
       pollPolicy: { minMs: env.POLL_MIN_MS, maxMs: env.POLL_MAX_MS, coldStartMs: env.POLL_COLD_START_MS },
       bulk: { maxAgeMs: env.BULK_STATUS_MAX_AGE_MS, minInFlight: env.BULK_STATUS_MIN_IN_FLIGHT },
+      submitSettleMs: env.SUBMIT_SETTLE_MS,
     },
   });
   const worker = createRenderWorker(redis, env.REDIS_PREFIX, pipeline, logger, {

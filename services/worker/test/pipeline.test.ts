@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { VideoStore } from '@reelay/jobs';
 import { ffprobe, waitFor } from '@reelay/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PipelineStack, startPipelineStack } from './stack.ts';
+import { type PipelineStack, SUBMIT_SETTLE_MS, startPipelineStack } from './stack.ts';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -68,6 +68,43 @@ describe('render pipeline against the simulator', () => {
     expect(video.status, JSON.stringify(video.error)).toBe('completed');
     const stats = await stack.sim.stats({ hash: false });
     expect(stats.jobs.filter((j) => j.prompt === 'a paper boat on a river')).toHaveLength(1);
+    // Looked for only once SUBMIT_SETTLE_MS had passed since the POST: before that the POST may still be
+    // in flight somewhere, and a job not listed yet is no proof that none was made.
+    const record = (await new VideoStore(stack.redis.redis, stack.redis.prefix).get('acme', id))!;
+    expect(record.submittedAt! - record.submitStartedAt!).toBeGreaterThanOrEqual(SUBMIT_SETTLE_MS);
+  });
+
+  it('finds a lost create behind more than a page of newer jobs on a shared account', async () => {
+    stack.sim.addFaults({ op: 'create', kind: '500', count: 1, after: true });
+    const prompt = 'a heron behind a crowd';
+    const { id } = await stack.create({ prompt });
+    const store = new VideoStore(stack.redis.redis, stack.redis.prefix);
+    await waitFor(async () => (await store.get('acme', id))?.submitStartedAt != null, {
+      intervalMs: 5,
+      what: 'the lost create',
+    });
+    // Other traffic on the same account during the settle time: 110 newer jobs push ours off page one.
+    for (let i = 0; i < 110; ) {
+      const created = await fetch(`${stack.sim.url}/v1/videos`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-sim', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'sora-2', prompt: `other traffic ${i}`, seconds: '4' }),
+      });
+      // The account's own limits apply to this traffic too: wait as told and try again.
+      if (created.status === 429) {
+        await new Promise((r) => setTimeout(r, 10 + Number(created.headers.get('retry-after-ms') ?? 0)));
+        continue;
+      }
+      expect(created.status).toBe(200);
+      i++;
+    }
+    // Only meaningful if the worker has not looked yet (it waits SUBMIT_SETTLE_MS after the POST).
+    const pending = (await store.get('acme', id))!;
+    expect(pending.providerJobId, 'the worker looked before the other jobs were made').toBeNull();
+    const video = await stack.settle(id);
+    expect(video.status, JSON.stringify(video.error)).toBe('completed');
+    const stats = await stack.sim.stats({ hash: false });
+    expect(stats.jobs.filter((j) => j.prompt === prompt)).toHaveLength(1);
   });
 
   it('finds and keeps the provider job of a lost create answer when a cancel arrives before the retry', async () => {

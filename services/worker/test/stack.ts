@@ -14,6 +14,12 @@ import {
 import { workerEnvSchema } from '../src/env.ts';
 import { type RunningWorker, startWorker } from '../src/server.ts';
 
+/**
+ * How long the test worker waits before looking for a lost create's job: long enough for a test to put
+ * a page of other jobs in front of it first.
+ */
+export const SUBMIT_SETTLE_MS = 4000;
+
 export interface PipelineStack {
   sim: RunningSimulator;
   api: RunningApi;
@@ -77,6 +83,8 @@ export async function startPipelineStack(
       POLL_MIN_MS: '20',
       POLL_COLD_START_MS: '50',
       WORKER_LOCK_MS: '5000',
+      // The simulator answers creates at once: a lost answer is looked for after seconds, not 45.
+      SUBMIT_SETTLE_MS: String(SUBMIT_SETTLE_MS),
       ...options.worker,
     }),
     options.loggers?.worker ? { logger: options.loggers.worker } : {},
