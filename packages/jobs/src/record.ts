@@ -60,6 +60,12 @@ export interface VideoRecord {
   submissions: number;
   /** Consecutive transient failures of the current step (reset when the step moves on). */
   stepRetries: number;
+  /**
+   * Canceled or failed (deadline) while the provider was still rendering it: the provider may go on
+   * (not every wire can cancel), so the worker keeps the account's concurrency slot and polls until the
+   * provider ends the job; then the slot is free.
+   */
+  providerDraining: boolean;
 }
 
 const JSON_FIELDS = new Set<keyof VideoRecord>([
@@ -87,7 +93,7 @@ const NULLABLE_NUMBER_FIELDS = new Set<keyof VideoRecord>([
   'submitStartedAt',
   'submittedAt',
 ]);
-const BOOLEAN_FIELDS = new Set<keyof VideoRecord>(['costEstimated', 'cancelRequested']);
+const BOOLEAN_FIELDS = new Set<keyof VideoRecord>(['costEstimated', 'cancelRequested', 'providerDraining']);
 
 /** Hash field/value pairs for HSET; `null` is stored as the empty string. */
 export function toHash(record: Partial<VideoRecord>): string[] {
@@ -131,6 +137,7 @@ export const UNSET = {
   polls: 0,
   submissions: 0,
   stepRetries: 0,
+  providerDraining: false,
 } as const satisfies Partial<VideoRecord>;
 /** Empty collections: also left out of a new record, as fresh objects on every read. */
 const EMPTY_ARRAYS = ['outputs', 'webhookEvents'] as const;

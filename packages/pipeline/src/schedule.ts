@@ -21,6 +21,9 @@ export const DEFAULT_POLL_POLICY: PollPolicy = { minMs: 500, maxMs: 30_000, cold
  * - Then short steps of 2% of the expected duration, so the delay between completion and its detection
  *   stays around 1-3% of the render time. With many renders in flight most of these looks are answered
  *   from the shared list snapshot (bulk.ts), not by requests of their own.
+ * - Past the expected end the steps grow with the overrun (a tenth of it): a render that runs far
+ *   longer than its kind (stuck, or queued at the provider) is looked at less and less often, up to
+ *   `maxMs`, instead of every short step for hours, spending the account's request budget.
  */
 export function nextPollDelay(input: {
   elapsedMs: number;
@@ -42,7 +45,7 @@ export function nextPollDelay(input: {
     expected = Math.max(expected, (elapsedMs * 100) / progress);
   }
   const windowStart = expected - estimate.stdMs;
-  const step = Math.max(expected * 0.02, policy.minMs);
+  const step = Math.max(expected * 0.02, (elapsedMs - expected) * 0.1, policy.minMs);
   if (estimate.samples < 3 && input.polls === 0 && elapsedMs < windowStart / 2) {
     return clamp(windowStart / 2 - elapsedMs);
   }

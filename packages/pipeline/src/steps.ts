@@ -45,6 +45,11 @@ export interface PipelineOptions {
   /** Pages of the provider's job list read to reconcile (newest first, 100 a page). @defaultValue 10 */
   reconcilePages: number;
   /**
+   * How long after a video was canceled or failed mid-render the worker keeps watching the provider job
+   * (holding its slot) before giving the slot back anyway. @defaultValue 30 min
+   */
+  drainMaxMs: number;
+  /**
    * A job waiting for a provider slot is woken when one is handed to it; this is only the safety net
    * (a slot freed by an expired lease, a lost wake-up). @defaultValue 30_000
    */
@@ -61,6 +66,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   reconcileSkewMs: 60_000,
   submitSettleMs: 45_000,
   reconcilePages: 10,
+  drainMaxMs: 30 * 60_000,
   waitSafetyMs: 30_000,
   bulk: {},
 };
@@ -134,14 +140,17 @@ export class RenderPipeline {
     if (!record) return { done: true };
     ran.step = record.step;
     if (TERMINAL_STATUSES.has(record.status)) {
-      // e.g. canceled while queued: make sure no slot stays reserved for it.
-      if (record.provider) await this.releaseSlot(record.provider, record.id);
       // Ended, but its webhook event not yet handed over (a crash between the two, or the api's cancel).
       if (record.step === 'notify') await this.deps.notify.terminal(record.tenant, record.id);
+      if (record.providerDraining) return this.drain(record, log);
+      // e.g. canceled while queued: make sure no slot stays reserved for it.
+      if (record.provider) await this.releaseSlot(record.provider, record.id);
       return { done: true };
     }
     if (Date.now() > record.deadlineAt) {
-      return this.fail(record, 'deadline_exceeded', 'The job did not finish before its deadline.');
+      return this.fail(record, 'deadline_exceeded', 'The job did not finish before its deadline.', {
+        providerLive: this.rendering(record),
+      });
     }
     try {
       switch (record.step) {
@@ -332,7 +341,7 @@ export class RenderPipeline {
     const adapter = this.adapter(account);
     if (record.cancelRequested) {
       if (adapter.supports.cancel) await adapter.cancel(handle).catch(() => {});
-      return this.cancel(record);
+      return this.cancel(record, { providerLive: true });
     }
     // Renews the slot's lease (idempotent for the same holder): a long render keeps its slot.
     const inFlight = await this.deps.limits.inFlight(account);
@@ -557,26 +566,96 @@ export class RenderPipeline {
 
   // --- endings and errors -------------------------------------------------------------------------
 
-  private async fail(record: VideoRecord, code: string, message: string): Promise<Next> {
-    if (record.provider) await this.releaseSlot(record.provider, record.id);
+  /**
+   * `providerLive`: the provider is (as far as we know) still rendering this job. The video ends now for
+   * its caller, but the slot stays taken and the job drains (see `drain`), or the account would run one
+   * render more than its cap for as long as the provider keeps going.
+   */
+  private async fail(
+    record: VideoRecord,
+    code: string,
+    message: string,
+    { providerLive = false } = {},
+  ): Promise<Next> {
+    if (record.provider && !providerLive) await this.releaseSlot(record.provider, record.id);
     const { applied } = await this.deps.store.transition(record.tenant, record.id, 'fail', {
       errorCode: code,
       errorMessage: message,
       completedAt: Date.now(),
       step: record.webhookUrl ? 'notify' : 'done',
+      ...(providerLive ? { providerDraining: true } : {}),
     });
     if (applied) this.finished(record, 'failed');
-    return this.notified(record);
+    return this.ended(record, applied && providerLive);
   }
 
-  private async cancel(record: VideoRecord): Promise<Next> {
-    if (record.provider) await this.releaseSlot(record.provider, record.id);
+  private async cancel(record: VideoRecord, { providerLive = false } = {}): Promise<Next> {
+    if (record.provider && !providerLive) await this.releaseSlot(record.provider, record.id);
     const { applied } = await this.deps.store.transition(record.tenant, record.id, 'cancel', {
       completedAt: Date.now(),
       step: record.webhookUrl ? 'notify' : 'done',
+      ...(providerLive ? { providerDraining: true } : {}),
     });
     if (applied) this.finished(record, 'canceled');
-    return this.notified(record);
+    return this.ended(record, applied && providerLive);
+  }
+
+  /** After a terminal transition: the webhook event handed over, then done, or on to draining. */
+  private async ended(record: VideoRecord, draining: boolean): Promise<Next> {
+    const next = await this.notified(record);
+    return draining ? { delayMs: this.options.pollPolicy.minMs, reason: 'provider still rendering' } : next;
+  }
+
+  /** Submitted and not yet seen finished: the provider is rendering it. */
+  private rendering(record: VideoRecord): boolean {
+    return record.step === 'poll' && record.providerJobId !== null;
+  }
+
+  /**
+   * A video that ended while its provider job was still rendering: poll that job (it may have been
+   * asked to cancel, or may not be cancelable at all) until the provider ends it, keeping the account's
+   * slot meanwhile; then free the slot. Bounded by `drainMaxMs`: a job the provider never ends does not
+   * hold a slot forever.
+   */
+  private async drain(record: VideoRecord, log: Logger): Promise<Next> {
+    const account = record.provider!;
+    const stop = async (why: string) => {
+      await this.deps.store.patch(record.tenant, record.id, { providerDraining: false });
+      await this.releaseSlot(account, record.id);
+      log.info({ account, providerJobId: record.providerJobId, why }, 'provider job over; slot freed');
+      return { done: true } as const;
+    };
+    if (Date.now() - (record.completedAt ?? record.updatedAt) > this.options.drainMaxMs) {
+      return stop('still rendering after drainMaxMs');
+    }
+    await this.deps.limits.acquire(account, record.id);
+    const token = await this.deps.limits.take(account);
+    if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
+    const handle: ProviderHandle = {
+      id: record.providerJobId!,
+      ...(record.providerExtra ? { extra: record.providerExtra } : {}),
+    };
+    let result: PollResult;
+    try {
+      result = await this.adapter(account).poll(handle);
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === 'job_not_found') return stop('job gone');
+      // Transient: look again later (drainMaxMs bounds the whole).
+      return { delayMs: retryDelay(1), reason: 'provider status unavailable while draining' };
+    }
+    if (result.hints) await this.deps.limits.observe(account, result.hints);
+    if (result.state !== 'queued' && result.state !== 'running') return stop(result.state);
+    const polls = record.polls + 1;
+    await this.deps.store.patch(record.tenant, record.id, { polls });
+    const estimate = await this.deps.history.get(this.kind(record, account));
+    const delayMs = nextPollDelay({
+      elapsedMs: Date.now() - (record.submittedAt ?? Date.now()),
+      progress: result.progress,
+      estimate,
+      polls,
+      policy: this.options.pollPolicy,
+    });
+    return { delayMs, reason: 'provider still rendering' };
   }
 
   private finished(record: VideoRecord, status: 'completed' | 'failed' | 'canceled'): void {
