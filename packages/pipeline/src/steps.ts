@@ -274,15 +274,8 @@ export class RenderPipeline {
     await this.claim(account, handle.id, record.id);
     log.info({ account, providerJobId: handle.id }, 'submitted');
     if (record.status === 'queued') await this.deps.notify.event(record, 'video.started');
-    const estimate = await this.deps.history.get(this.kind(record, account));
     return {
-      delayMs: nextPollDelay({
-        elapsedMs: 0,
-        progress: initial?.progress,
-        estimate,
-        polls: 0,
-        policy: this.options.pollPolicy,
-      }),
+      delayMs: await this.nextLook(record, account, { elapsedMs: 0, progress: initial?.progress, polls: 0 }),
       reason: 'first poll',
     };
   }
@@ -334,10 +327,7 @@ export class RenderPipeline {
 
   private async poll(record: VideoRecord, log: Logger): Promise<Next> {
     const account = record.provider!;
-    const handle: ProviderHandle = {
-      id: record.providerJobId!,
-      ...(record.providerExtra ? { extra: record.providerExtra } : {}),
-    };
+    const handle = handleOf(record);
     const adapter = this.adapter(account);
     if (record.cancelRequested) {
       if (adapter.supports.cancel) await adapter.cancel(handle).catch(() => {});
@@ -382,14 +372,7 @@ export class RenderPipeline {
         } else {
           await this.deps.store.patch(record.tenant, record.id, { polls, stepRetries: 0 });
         }
-        const estimate = await this.deps.history.get(this.kind(record, account));
-        const delayMs = nextPollDelay({
-          elapsedMs,
-          progress: result.progress,
-          estimate,
-          polls,
-          policy: this.options.pollPolicy,
-        });
+        const delayMs = await this.nextLook(record, account, { elapsedMs, progress: result.progress, polls });
         return { delayMs, reason: 'rendering' };
       }
       case 'succeeded': {
@@ -458,10 +441,7 @@ export class RenderPipeline {
   private async fetch(record: VideoRecord, log: Logger, result?: PollResult): Promise<Next> {
     const account = record.provider!;
     const adapter = this.adapter(account);
-    const handle: ProviderHandle = {
-      id: record.providerJobId!,
-      ...(record.providerExtra ? { extra: record.providerExtra } : {}),
-    };
+    const handle = handleOf(record);
     let results = result?.results;
     if (!results) {
       // A re-run after a crash: ask again where the outputs are (links may have been renewed).
@@ -631,10 +611,7 @@ export class RenderPipeline {
     await this.deps.limits.acquire(account, record.id);
     const token = await this.deps.limits.take(account);
     if (!token.ok) return { delayMs: token.waitMs, reason: 'provider rate budget' };
-    const handle: ProviderHandle = {
-      id: record.providerJobId!,
-      ...(record.providerExtra ? { extra: record.providerExtra } : {}),
-    };
+    const handle = handleOf(record);
     let result: PollResult;
     try {
       result = await this.adapter(account).poll(handle);
@@ -647,15 +624,19 @@ export class RenderPipeline {
     if (result.state !== 'queued' && result.state !== 'running') return stop(result.state);
     const polls = record.polls + 1;
     await this.deps.store.patch(record.tenant, record.id, { polls });
-    const estimate = await this.deps.history.get(this.kind(record, account));
-    const delayMs = nextPollDelay({
-      elapsedMs: Date.now() - (record.submittedAt ?? Date.now()),
-      progress: result.progress,
-      estimate,
-      polls,
-      policy: this.options.pollPolicy,
-    });
+    const elapsedMs = Date.now() - (record.submittedAt ?? Date.now());
+    const delayMs = await this.nextLook(record, account, { elapsedMs, progress: result.progress, polls });
     return { delayMs, reason: 'provider still rendering' };
+  }
+
+  /** When to look at a render next, from what this kind of render took before (`nextPollDelay`). */
+  private async nextLook(
+    record: VideoRecord,
+    account: string,
+    look: { elapsedMs: number; progress: number | undefined; polls: number },
+  ): Promise<number> {
+    const estimate = await this.deps.history.get(this.kind(record, account));
+    return nextPollDelay({ ...look, estimate, policy: this.options.pollPolicy });
   }
 
   private finished(record: VideoRecord, status: 'completed' | 'failed' | 'canceled'): void {
@@ -782,4 +763,9 @@ export class RenderPipeline {
       },
     };
   }
+}
+
+/** The provider handle a record stores once its job was accepted (id and any wire-specific extras). */
+function handleOf(record: VideoRecord): ProviderHandle {
+  return { id: record.providerJobId!, ...(record.providerExtra ? { extra: record.providerExtra } : {}) };
 }
