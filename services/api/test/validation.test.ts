@@ -240,11 +240,12 @@ describe('multipart', () => {
     await expectError(response, 400, { code: 'invalid_multipart' });
   });
 
-  const rawMultipart = (boundary: string, path: string) =>
+  /** A one-field multipart create written by hand, with the boundary given. */
+  const rawMultipart = (boundary: string, path: string, key = rejects) =>
     fetch(`${api.url}${path}`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${rejects}`,
+        authorization: `Bearer ${key}`,
         'content-type': `multipart/form-data; boundary=${boundary}`,
       },
       body: `--${boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat\r\n--${boundary}--\r\n`,
@@ -281,12 +282,7 @@ describe('multipart', () => {
   );
 
   it('accepts a 70-character boundary', async () => {
-    const boundary = 'b'.repeat(70);
-    const response = await api.call(await api.key('accepts'), '/v1/videos', {
-      method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-      body: `--${boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat\r\n--${boundary}--\r\n`,
-    });
+    const response = await rawMultipart('b'.repeat(70), '/v1/videos', await api.key('accepts'));
     expect(response.status, await response.clone().text()).toBe(200);
   });
 
