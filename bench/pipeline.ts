@@ -3,6 +3,7 @@
 // budget, side by side with the seed sample's naive client (one client per job, 10 s poll sleep) against
 // a fresh simulator with the same limits. Run: ./reelay bench pipeline --help
 
+import { emptyBucket } from './lib/bucket.ts';
 import {
   codeVersion,
   machine as describeMachine,
@@ -12,7 +13,6 @@ import {
   shutdownOnSignal,
 } from './lib/cli.ts';
 import { startInfra } from './lib/infra.ts';
-import { emptyBucket } from './lib/pipeline-bucket.ts';
 import { loadPipelineConfig } from './lib/pipeline-config.ts';
 import {
   figures,

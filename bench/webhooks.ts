@@ -13,6 +13,7 @@
 // Run: ./reelay bench webhooks --help
 
 import { Webhook } from 'standardwebhooks';
+import { emptyBucket } from './lib/bucket.ts';
 import {
   codeVersion,
   machine as describeMachine,
@@ -24,7 +25,6 @@ import {
 import { waitForQuiet } from './lib/cpu.ts';
 import { startInfra } from './lib/infra.ts';
 import { type SimChild, startSimChild } from './lib/pipeline-sim.ts';
-import { emptyLargeBucket } from './lib/webhooks-bucket.ts';
 import { loadWebhooksConfig } from './lib/webhooks-config.ts';
 import {
   breakdownTable,
@@ -58,7 +58,7 @@ const shutdown = () =>
     cleanups.clear();
     await receiver?.close().catch(() => {});
     await sim?.close().catch(() => {});
-    await emptyLargeBucket(infra.s3Env).catch((e: Error) => console.error(`cleanup: bucket: ${e.message}`));
+    await emptyBucket(infra.s3Env).catch((e: Error) => console.error(`cleanup: bucket: ${e.message}`));
     await infra.close();
   })());
 shutdownOnSignal(progress, shutdown, () => {

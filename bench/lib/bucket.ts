@@ -1,8 +1,10 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   type DeleteObjectsCommandOutput,
-  ListObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createS3 } from '@reelay/storage';
@@ -11,33 +13,37 @@ import { createS3 } from '@reelay/storage';
 const PARALLEL_DELETES = 16;
 
 /**
- * Empties the run's bucket, like pipeline-bucket.ts's emptyBucket with two differences a bench storing
- * ten thousand objects needs: it pages with ListObjects (v1, `Marker` = the last key seen), which needs
- * no continuation token (s3rver 3.7's ListObjectsV2 failed past 1,000 objects until patches/ replaced
- * its DES tokens, which Node 24's OpenSSL 3 lacks; v1 works on either); and it deletes a page per
- * DeleteObjects request (one by one: about 330 objects/s, half a minute for a default run), falling back
- * to single deletes on a server that refuses the batch without a Content-MD5.
+ * Empties a bench run's bucket (DeleteBucket refuses one that is not empty), incomplete multipart
+ * uploads included: the pipeline bench stores every video, thumbnail and spritesheet, the webhook bench
+ * ten thousand objects. Deletes a listed page per DeleteObjects request (one by one, s3rver manages about
+ * 330 objects/s), falling back to single deletes on a server that refuses the batch without the
+ * Content-MD5 the SDK no longer sends. Returns the number of objects deleted.
  */
-export async function emptyLargeBucket(s3Env: Record<string, string>): Promise<number> {
+export async function emptyBucket(s3Env: Record<string, string>): Promise<number> {
   const bucket = s3Env.S3_BUCKET!;
   const s3 = createS3({
-    endpoint: s3Env.S3_ENDPOINT!,
+    endpoint: s3Env.S3_ENDPOINT,
     region: s3Env.S3_REGION ?? 'us-east-1',
-    accessKeyId: s3Env.S3_ACCESS_KEY_ID!,
-    secretAccessKey: s3Env.S3_SECRET_ACCESS_KEY!,
+    accessKeyId: s3Env.S3_ACCESS_KEY_ID,
+    secretAccessKey: s3Env.S3_SECRET_ACCESS_KEY,
   });
   let deleted = 0;
   let batches = true;
   try {
-    let marker: string | undefined;
-    for (;;) {
-      const page = await s3.send(new ListObjectsCommand({ Bucket: bucket, Marker: marker }));
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
       const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => k !== undefined);
       if (batches && keys.length > 0) batches = await deleteBatch(s3, bucket, keys);
       if (!batches) await deleteOneByOne(s3, bucket, keys);
       deleted += keys.length;
-      if (!page.IsTruncated || keys.length === 0) break;
-      marker = page.NextMarker ?? keys[keys.length - 1];
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket })).catch(() => null);
+    for (const upload of uploads?.Uploads ?? []) {
+      await s3
+        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }))
+        .catch(() => {});
     }
   } finally {
     s3.destroy();
